@@ -1,0 +1,278 @@
+package membership
+
+import (
+	crand "crypto/rand"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"net"
+	"net/netip"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/hashicorp/memberlist"
+)
+
+// Agent is one member of a gossip pool and the keeper of its member table.
+type Agent struct {
+	cfg   Config
+	ml    *memberlist.Memberlist
+	table *Table
+	log   *slog.Logger
+	local Member
+	meta  nodeMeta  // what we gossip about ourselves
+	dlg   *delegate // serves meta to memberlist
+
+	// lifeMu guards left and shut, which order Leave before Shutdown
+	// (memberlist panics on Leave after Shutdown).
+	lifeMu sync.Mutex
+	left   bool
+	shut   bool
+
+	stop chan struct{}
+	wg   sync.WaitGroup
+}
+
+// ErrShutdown is returned by operations on an agent that has shut down.
+var ErrShutdown = errors.New("gossip agent is shut down")
+
+// New validates cfg, binds the gossip sockets and starts gossiping. The
+// agent is alone until Join.
+func New(cfg Config) (*Agent, error) {
+	if err := cfg.validate(); err != nil {
+		return nil, err
+	}
+	if cfg.NodeID == "" {
+		cfg.NodeID = NewNodeID()
+	}
+	meta := nodeMeta{ID: cfg.NodeID, Datacenter: cfg.Datacenter, Role: cfg.Role, Build: cfg.Build, Meta: cfg.Meta}
+	encoded, err := meta.encode()
+	if err != nil {
+		return nil, err
+	}
+	a := &Agent{cfg: cfg, table: NewTable(), log: cfg.Logger, stop: make(chan struct{}), meta: meta, dlg: &delegate{}}
+	a.dlg.meta.Store(&encoded)
+
+	var mc *memberlist.Config
+	switch cfg.Profile {
+	case "wan":
+		mc = memberlist.DefaultWANConfig()
+	case "local":
+		mc = memberlist.DefaultLocalConfig()
+	default:
+		mc = memberlist.DefaultLANConfig()
+	}
+	mc.Name = cfg.NodeName
+	mc.BindAddr = cfg.BindAddr.String()
+	mc.BindPort = cfg.BindPort
+	if cfg.AdvertiseAddr.IsValid() {
+		mc.AdvertiseAddr = cfg.AdvertiseAddr.String()
+		mc.AdvertisePort = cfg.AdvertisePort
+		if mc.AdvertisePort == 0 {
+			mc.AdvertisePort = cfg.BindPort
+		}
+	}
+	mc.Delegate = a.dlg
+	mc.Events = &events{a: a}
+	mc.Conflict = &conflicts{log: a.log}
+	mc.Logger = newMemberlistLogger(a.log)
+	mc.DelegateProtocolVersion = metaVersion
+	mc.DelegateProtocolMin = metaVersion
+	mc.DelegateProtocolMax = metaVersion
+
+	ml, err := memberlist.Create(mc)
+	if err != nil {
+		return nil, fmt.Errorf("start gossip on %s: %w", net.JoinHostPort(mc.BindAddr, strconv.Itoa(cfg.BindPort)), err)
+	}
+	a.ml = ml
+	// The local node's entry is written by NotifyJoin during Create; read it
+	// back so Local reflects the final advertised address and port.
+	if m, ok := a.table.LookupFold(cfg.NodeName); ok {
+		a.local = m
+	}
+	a.wg.Add(1)
+	go a.maintain()
+	return a, nil
+}
+
+// NewNodeID returns a random UUID (version 4) in canonical form.
+func NewNodeID() string {
+	var b [16]byte
+	_, _ = crand.Read(b[:])
+	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
+	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
+}
+
+// Table returns the agent's member table.
+func (a *Agent) Table() *Table { return a.table }
+
+// Config returns the validated configuration the agent runs with.
+func (a *Agent) Config() Config { return a.cfg }
+
+// Local returns this node's own entry as peers see it.
+func (a *Agent) Local() Member {
+	if m, ok := a.table.LookupFold(a.cfg.NodeName); ok {
+		return m
+	}
+	return a.local
+}
+
+// Join contacts each address (host or host:port, default port the gossip
+// bind port) and merges state with it. It returns how many were reached
+// and, for those that were not, one error per address naming it and the
+// reason. Joining is partial by nature: an error with n > 0 means some
+// addresses failed while the agent did join.
+func (a *Agent) Join(addrs []string) (int, error) {
+	if a.isShut() {
+		return 0, ErrShutdown
+	}
+	n := 0
+	var errs []error
+	for _, addr := range addrs {
+		k, err := a.ml.Join([]string{addr})
+		n += k
+		if err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", addr, unwrapJoinError(err)))
+		}
+	}
+	if n > 0 {
+		a.log.Info("joined cluster", "contacted", n)
+	}
+	return n, errors.Join(errs...)
+}
+
+// unwrapJoinError strips memberlist's multierror wrapping ("1 error
+// occurred: * failed to join …") down to the single reason.
+func unwrapJoinError(err error) error {
+	type wrapped interface{ WrappedErrors() []error }
+	if w, ok := err.(wrapped); ok && len(w.WrappedErrors()) == 1 {
+		return w.WrappedErrors()[0]
+	}
+	return err
+}
+
+// Leave broadcasts a graceful leave and waits, up to Config.LeaveTimeout,
+// for it to go out. Peers then record this node as left, not failed. A
+// timeout is logged and reported but leaves the agent ready to Shutdown.
+func (a *Agent) Leave() error {
+	a.lifeMu.Lock()
+	defer a.lifeMu.Unlock()
+	if a.shut {
+		return ErrShutdown
+	}
+	if a.left {
+		return nil
+	}
+	a.left = true
+	// First gossip that we are leaving, and wait until that update has been
+	// sent out, so peers record the dead message that follows as a leave.
+	leaving := a.meta
+	leaving.Leaving = true
+	if b, err := leaving.encode(); err == nil {
+		a.dlg.meta.Store(&b)
+		if err := a.ml.UpdateNode(a.cfg.LeaveTimeout); err != nil {
+			a.log.Warn("leave intent did not finish spreading; some peers may record a failure", "error", err)
+		}
+	}
+	err := a.ml.Leave(a.cfg.LeaveTimeout)
+	if err != nil {
+		a.log.Warn("leave broadcast did not finish; peers may see this node as failed", "error", err)
+		return fmt.Errorf("leave: %w", err)
+	}
+	a.log.Info("left the cluster gracefully")
+	return nil
+}
+
+// Left reports whether Leave was called.
+func (a *Agent) Left() bool {
+	a.lifeMu.Lock()
+	defer a.lifeMu.Unlock()
+	return a.left
+}
+
+// Shutdown stops gossip and closes the sockets. It is idempotent. Without a
+// Leave first, peers detect a failure.
+func (a *Agent) Shutdown() error {
+	a.lifeMu.Lock()
+	if a.shut {
+		a.lifeMu.Unlock()
+		return nil
+	}
+	a.shut = true
+	a.lifeMu.Unlock()
+	close(a.stop)
+	err := a.ml.Shutdown()
+	a.wg.Wait()
+	return err
+}
+
+func (a *Agent) isShut() bool {
+	a.lifeMu.Lock()
+	defer a.lifeMu.Unlock()
+	return a.shut
+}
+
+// Ready reports whether the agent can answer for its datacenter: it runs
+// and, when Config.BootstrapExpect > 0, at least that many servers of its
+// datacenter are alive. It only reads the table, so it is cheap enough to
+// poll continuously (CoreDNS's ready plugin, the HTTP API).
+func (a *Agent) Ready() bool {
+	if a.isShut() {
+		return false
+	}
+	if a.cfg.BootstrapExpect <= 0 {
+		return true
+	}
+	return a.AliveServers() >= a.cfg.BootstrapExpect
+}
+
+// AliveServers returns how many servers of the agent's datacenter are alive.
+func (a *Agent) AliveServers() int {
+	return a.table.Count(StateAlive, a.cfg.Datacenter, RoleServer)
+}
+
+// maintain retries failed members and reaps old failed and left ones.
+func (a *Agent) maintain() {
+	defer a.wg.Done()
+	reconnect := time.NewTicker(a.cfg.ReconnectInterval)
+	defer reconnect.Stop()
+	reapEvery := min(a.cfg.ReconnectTimeout, a.cfg.TombstoneTimeout, time.Minute) / 2
+	reap := time.NewTicker(max(reapEvery, 10*time.Millisecond))
+	defer reap.Stop()
+	for {
+		select {
+		case <-a.stop:
+			return
+		case <-reconnect.C:
+			a.reconnectOne()
+		case now := <-reap.C:
+			for _, m := range a.table.reap(now, a.cfg.ReconnectTimeout, a.cfg.TombstoneTimeout) {
+				a.log.Info("reaped member", "node", m.Name, "state", m.State.String())
+			}
+		}
+	}
+}
+
+// reconnectOne tries to reach one failed member, chosen at random, as
+// serf's reconnector does. Success merges state and ends a partition.
+func (a *Agent) reconnectOne() {
+	var failed []Member
+	for _, m := range a.table.Members() {
+		if m.State == StateFailed && m.Addr.IsValid() {
+			failed = append(failed, m)
+		}
+	}
+	if len(failed) == 0 || a.Left() || a.isShut() {
+		return
+	}
+	m := failed[rand.IntN(len(failed))]
+	addr := netip.AddrPortFrom(m.Addr, m.Port).String()
+	if _, err := a.ml.Join([]string{addr}); err != nil {
+		a.log.Debug("reconnect to failed member did not succeed", "node", m.Name, "addr", addr, "error", unwrapJoinError(err))
+		return
+	}
+	a.log.Info("reconnected to failed member", "node", m.Name, "addr", addr)
+}

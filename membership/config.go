@@ -1,0 +1,192 @@
+package membership
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/netip"
+	"strings"
+	"time"
+)
+
+// Config configures an Agent. Build it with DefaultConfig and change what
+// you need; New validates it and returns an error rather than letting
+// memberlist panic later.
+type Config struct {
+	// NodeName is the member's name, unique in the datacenter and a valid
+	// DNS label (letters, digits and hyphens, 1–63 characters), because it
+	// is what <name>.node.consul answers. Names compare without regard to
+	// case. No default: the daemon derives one from the host name.
+	NodeName string
+
+	// NodeID is a stable identifier (UUID form) gossiped in the metadata.
+	// The daemon keeps it in the data dir so it survives restarts. Default:
+	// a random one.
+	NodeID string
+
+	// Datacenter is the node's datacenter, a DNS label, stored lower case.
+	// Default "dc1".
+	Datacenter string
+
+	// Role is server or client. Default client. It is gossiped so every
+	// agent can count servers for -bootstrap-expect.
+	Role Role
+
+	// BootstrapExpect is how many servers of the datacenter must be alive
+	// before the agent reports itself ready (Agent.Ready). Default 0: ready
+	// as soon as the agent runs. discod has no consensus layer, so this is
+	// a readiness gate only, never a quorum: see docs/agent.md.
+	BootstrapExpect int
+
+	// Build is the discod version gossiped to peers ("members" shows it).
+	Build string
+
+	// Meta is the operator's node metadata (-node-meta). Together with the
+	// fields above it must fit memberlist's 512-byte metadata limit; New
+	// checks that.
+	Meta map[string]string
+
+	// BindAddr and BindPort are where gossip listens, UDP and TCP. Port 0
+	// picks a free port (tests). Default 0.0.0.0:8301 is rejected by the
+	// daemon unless an advertise address is known: the advertised address
+	// is what DNS answers, so it must be deliberate.
+	BindAddr netip.Addr
+	BindPort int
+
+	// AdvertiseAddr and AdvertisePort are what peers are told to reach us
+	// at, and what DNS answers for this node. Default: the bind address and
+	// port; required when BindAddr is unspecified (0.0.0.0 or ::).
+	AdvertiseAddr netip.Addr
+	AdvertisePort int
+
+	// Profile selects memberlist's timing profile: "lan" (default; 1 s
+	// probes, failure seen in about 5–10 s), "wan" (slow, tolerant of
+	// latency) or "local" (fast, for loopback tests; more false alarms
+	// under load).
+	Profile string
+
+	// ReconnectInterval is how often the agent tries to reach one failed
+	// member again, so that a healed partition merges without an operator
+	// typing join. Default 30 s (serf's). Lower means faster healing and a
+	// little more traffic to dead addresses.
+	ReconnectInterval time.Duration
+
+	// ReconnectTimeout is how long a failed member stays in the table (and
+	// keeps being retried) before it is reaped. Default 72 h, as Consul.
+	ReconnectTimeout time.Duration
+
+	// TombstoneTimeout is how long a left member is kept, so a late rumour
+	// of it cannot resurrect it. Default 24 h, as serf.
+	TombstoneTimeout time.Duration
+
+	// LeaveTimeout bounds how long Leave waits for the leave broadcast to
+	// go out. Default 5 s. A timeout is logged and shutdown goes on.
+	LeaveTimeout time.Duration
+
+	// Logger receives memberlist's and the agent's log lines. Default: the
+	// slog default logger.
+	Logger *slog.Logger
+}
+
+// DefaultConfig returns a Config with every default filled in except the
+// node name and the addresses, which depend on the host.
+func DefaultConfig() Config {
+	return Config{
+		Datacenter:        "dc1",
+		Role:              RoleClient,
+		BindPort:          8301,
+		Profile:           "lan",
+		ReconnectInterval: 30 * time.Second,
+		ReconnectTimeout:  72 * time.Hour,
+		TombstoneTimeout:  24 * time.Hour,
+		LeaveTimeout:      5 * time.Second,
+	}
+}
+
+// ValidateLabel reports whether s is usable as one DNS label in a node or
+// datacenter name: 1–63 letters, digits and hyphens, not starting or ending
+// with a hyphen (the hostname rule of RFC 952/1123). Dots would split the
+// name into several labels and underscores are refused by many resolvers'
+// clients, so both are rejected rather than silently unreachable.
+func ValidateLabel(what, s string) error {
+	if s == "" {
+		return fmt.Errorf("%s is empty", what)
+	}
+	if len(s) > 63 {
+		return fmt.Errorf("%s %q is %d characters long; a DNS label has at most 63", what, s, len(s))
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		ok := c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-'
+		if !ok {
+			return fmt.Errorf("%s %q is not a valid DNS label: character %q is not allowed (use letters, digits and hyphens)", what, s, c)
+		}
+	}
+	if s[0] == '-' || s[len(s)-1] == '-' {
+		return fmt.Errorf("%s %q is not a valid DNS label: it may not start or end with a hyphen", what, s)
+	}
+	return nil
+}
+
+// validate checks c and fills in derived values.
+func (c *Config) validate() error {
+	if err := ValidateLabel("node name", c.NodeName); err != nil {
+		return err
+	}
+	if c.Datacenter == "" {
+		c.Datacenter = "dc1"
+	}
+	if err := ValidateLabel("datacenter", c.Datacenter); err != nil {
+		return err
+	}
+	c.Datacenter = strings.ToLower(c.Datacenter)
+	switch c.Role {
+	case "":
+		c.Role = RoleClient
+	case RoleServer, RoleClient:
+	default:
+		return fmt.Errorf("role %q is neither server nor client", c.Role)
+	}
+	if !c.BindAddr.IsValid() {
+		return errors.New("no gossip bind address")
+	}
+	if c.BindAddr.IsUnspecified() && !c.AdvertiseAddr.IsValid() {
+		return fmt.Errorf("gossip bind address %s is a wildcard and no advertise address is set: set -advertise to the address other nodes (and DNS answers) should use", c.BindAddr)
+	}
+	if c.AdvertiseAddr.IsValid() && c.AdvertiseAddr.IsUnspecified() {
+		return fmt.Errorf("advertise address %s is a wildcard: give the one address peers should use", c.AdvertiseAddr)
+	}
+	if c.BindPort < 0 || c.BindPort > 65535 || c.AdvertisePort < 0 || c.AdvertisePort > 65535 {
+		return fmt.Errorf("gossip port out of range: bind %d, advertise %d", c.BindPort, c.AdvertisePort)
+	}
+	switch c.Profile {
+	case "", "lan", "wan", "local":
+	default:
+		return fmt.Errorf("gossip profile %q is not lan, wan or local", c.Profile)
+	}
+	if c.BootstrapExpect < 0 {
+		return fmt.Errorf("bootstrap-expect %d is negative", c.BootstrapExpect)
+	}
+	for k := range c.Meta {
+		if k == "" {
+			return errors.New("node metadata key is empty")
+		}
+	}
+	d := DefaultConfig()
+	if c.ReconnectInterval <= 0 {
+		c.ReconnectInterval = d.ReconnectInterval
+	}
+	if c.ReconnectTimeout <= 0 {
+		c.ReconnectTimeout = d.ReconnectTimeout
+	}
+	if c.TombstoneTimeout <= 0 {
+		c.TombstoneTimeout = d.TombstoneTimeout
+	}
+	if c.LeaveTimeout <= 0 {
+		c.LeaveTimeout = d.LeaveTimeout
+	}
+	if c.Logger == nil {
+		c.Logger = slog.Default()
+	}
+	return nil
+}

@@ -1,0 +1,71 @@
+package membership
+
+import (
+	"net"
+	"net/netip"
+
+	"github.com/hashicorp/memberlist"
+)
+
+// events is memberlist's EventDelegate. memberlist calls it with its node
+// lock held, one event at a time, so it copies the node into a Member and
+// writes the table without blocking.
+type events struct{ a *Agent }
+
+func (e *events) NotifyJoin(n *memberlist.Node)   { e.apply(n, StateAlive) }
+func (e *events) NotifyUpdate(n *memberlist.Node) { e.apply(n, StateAlive) }
+
+// NotifyLeave tells a graceful leave from a failure by the node's last
+// metadata: a node that leaves first gossips an update with the leaving
+// flag (see Agent.Leave). memberlist's own left/dead distinction is not
+// visible here: it passes a Node whose State field it never fills in.
+func (e *events) NotifyLeave(n *memberlist.Node) { e.apply(n, StateFailed) }
+
+// apply records n. For alive events a leaving flag turns the state into
+// leaving; for the leave event it turns failed into left.
+func (e *events) apply(n *memberlist.Node, s State) {
+	meta, err := decodeMeta(n.Meta)
+	if err != nil {
+		e.a.log.Warn("ignoring unreadable node metadata", "node", n.Name, "error", err)
+	}
+	if meta.Leaving {
+		if s == StateAlive {
+			s = StateLeaving
+		} else {
+			s = StateLeft
+		}
+	}
+	addr, _ := netip.AddrFromSlice(n.Addr)
+	m := Member{
+		Name:        n.Name,
+		ID:          meta.ID,
+		Addr:        addr.Unmap(),
+		Port:        n.Port,
+		Datacenter:  meta.Datacenter,
+		Role:        meta.Role,
+		Build:       meta.Build,
+		Meta:        meta.Meta,
+		State:       s,
+		ProtocolMin: n.PMin, ProtocolMax: n.PMax, ProtocolCur: n.PCur,
+		DelegateMin: n.DMin, DelegateMax: n.DMax, DelegateCur: n.DCur,
+	}
+	if m.Role == "" {
+		m.Role = RoleClient
+	}
+	if old, ok := e.a.table.LookupFold(n.Name); ok && old.State != s {
+		e.a.log.Info("member "+s.String(), "node", n.Name, "addr", net.JoinHostPort(m.Addr.String(), itoa(m.Port)))
+	} else if !ok {
+		e.a.log.Info("member "+s.String(), "node", n.Name, "addr", net.JoinHostPort(m.Addr.String(), itoa(m.Port)))
+	}
+	e.a.table.Upsert(m)
+}
+
+// conflicts is memberlist's ConflictDelegate: two nodes claim one name.
+type conflicts struct {
+	log interface{ Error(string, ...any) }
+}
+
+func (c *conflicts) NotifyConflict(existing, other *memberlist.Node) {
+	c.log.Error("node name conflict: two nodes claim one name; names must be unique",
+		"node", existing.Name, "known_addr", existing.Address(), "new_addr", other.Address())
+}
