@@ -1,0 +1,97 @@
+package httpapi
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+)
+
+// DefaultAddr is where the CLI looks for its agent unless -http-addr or
+// DISCOD_HTTP_ADDR says otherwise.
+const DefaultAddr = "127.0.0.1:8500"
+
+// Client talks to one agent's HTTP API.
+type Client struct {
+	base string // scheme://host:port
+	http *http.Client
+}
+
+// NewClient returns a client for addr, given as host:port or as a URL.
+func NewClient(addr string) (*Client, error) {
+	if addr == "" {
+		addr = DefaultAddr
+	}
+	if !strings.Contains(addr, "://") {
+		addr = "http://" + addr
+	}
+	u, err := url.Parse(addr)
+	if err != nil || u.Host == "" {
+		return nil, fmt.Errorf("bad agent address %q: want host:port or http://host:port", addr)
+	}
+	return &Client{base: u.Scheme + "://" + u.Host, http: &http.Client{Timeout: 60 * time.Second}}, nil
+}
+
+// Addr returns the agent's base URL.
+func (c *Client) Addr() string { return c.base }
+
+// do performs one request and decodes a JSON answer into out (if non-nil).
+// Errors are one line: an unreachable agent names the address tried; an
+// error response carries the agent's own reason.
+func (c *Client) do(ctx context.Context, method, path string, out any) error {
+	req, err := http.NewRequestWithContext(ctx, method, c.base+path, nil)
+	if err != nil {
+		return err
+	}
+	resp, err := c.http.Do(req)
+	if err != nil {
+		var op *net.OpError
+		if errors.As(err, &op) {
+			return fmt.Errorf("cannot reach the discod agent at %s: %v (is `discod agent` running? set -http-addr or DISCOD_HTTP_ADDR)", c.base, op.Err)
+		}
+		return fmt.Errorf("cannot reach the discod agent at %s: %w", c.base, err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(io.LimitReader(resp.Body, 64<<20))
+	if err != nil {
+		return fmt.Errorf("read answer from %s: %w", c.base, err)
+	}
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("%s (HTTP %d)", strings.TrimSpace(string(body)), resp.StatusCode)
+	}
+	if out == nil {
+		return nil
+	}
+	if err := json.Unmarshal(body, out); err != nil {
+		return fmt.Errorf("agent at %s sent unreadable JSON for %s: %w", c.base, path, err)
+	}
+	return nil
+}
+
+// Members returns GET /v1/agent/members.
+func (c *Client) Members(ctx context.Context) ([]AgentMember, error) {
+	var out []AgentMember
+	return out, c.do(ctx, http.MethodGet, "/v1/agent/members", &out)
+}
+
+// Self returns GET /v1/agent/self.
+func (c *Client) Self(ctx context.Context) (*Self, error) {
+	var out Self
+	return &out, c.do(ctx, http.MethodGet, "/v1/agent/self", &out)
+}
+
+// Join asks the agent to join the cluster through addr.
+func (c *Client) Join(ctx context.Context, addr string) error {
+	return c.do(ctx, http.MethodPut, "/v1/agent/join/"+url.PathEscape(addr), nil)
+}
+
+// Leave asks the agent to leave gracefully and shut down.
+func (c *Client) Leave(ctx context.Context) error {
+	return c.do(ctx, http.MethodPut, "/v1/agent/leave", nil)
+}

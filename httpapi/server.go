@@ -1,0 +1,254 @@
+package httpapi
+
+import (
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/discod/discod/membership"
+)
+
+// Server serves the HTTP API for one agent.
+type Server struct {
+	// Agent is the local gossip agent; required.
+	Agent *membership.Agent
+	// Version is the discod version reported by /v1/agent/self.
+	Version string
+	// Domain is the DNS domain, reported by /v1/agent/self.
+	Domain string
+	// Leave makes the agent leave the cluster gracefully and then shut the
+	// process down; it returns once the leave has been broadcast. Required
+	// for PUT /v1/agent/leave.
+	Leave func() error
+	// Log receives request errors; default slog.Default().
+	Log *slog.Logger
+}
+
+// Handler returns the API's routes.
+func (s *Server) Handler() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /v1/agent/members", s.members)
+	mux.HandleFunc("GET /v1/agent/self", s.self)
+	mux.HandleFunc("GET /v1/agent/health", s.health)
+	mux.HandleFunc("GET /v1/agent/ready", s.ready)
+	mux.HandleFunc("PUT /v1/agent/join/{addr...}", s.join)
+	mux.HandleFunc("PUT /v1/agent/leave", s.leave)
+	mux.HandleFunc("GET /v1/catalog/nodes", s.catalogNodes)
+	mux.HandleFunc("GET /v1/catalog/node/{name}", s.catalogNode)
+	mux.HandleFunc("GET /v1/catalog/datacenters", s.datacenters)
+	// Unknown paths get the mux's "404 page not found" and a known path with
+	// the wrong method "405 method not allowed" with an Allow header.
+	return mux
+}
+
+func (s *Server) log() *slog.Logger {
+	if s.Log != nil {
+		return s.Log
+	}
+	return slog.Default()
+}
+
+// httpError writes a one-line plain-text reason, as Consul does.
+func httpError(w http.ResponseWriter, code int, msg string) {
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.WriteHeader(code)
+	fmt.Fprintln(w, strings.ReplaceAll(msg, "\n", " "))
+}
+
+func writeJSON(w http.ResponseWriter, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	_ = enc.Encode(v)
+}
+
+// setQueryMeta sets the headers Consul's API client requires on catalog
+// reads (it refuses a response without a numeric X-Consul-Index). discod
+// has no leader: every agent answers from its own table, so KnownLeader is
+// always true and LastContact 0.
+func (s *Server) setQueryMeta(w http.ResponseWriter) {
+	w.Header().Set("X-Consul-Index", strconv.FormatUint(uint64(s.Agent.Table().Generation()), 10))
+	w.Header().Set("X-Consul-KnownLeader", "true")
+	w.Header().Set("X-Consul-LastContact", "0")
+}
+
+// checkDC answers false (having written an error) when ?dc= names another
+// datacenter, with Consul's message for it.
+func (s *Server) checkDC(w http.ResponseWriter, r *http.Request) bool {
+	dc := strings.ToLower(r.URL.Query().Get("dc"))
+	if dc == "" || dc == s.Agent.Config().Datacenter {
+		return true
+	}
+	httpError(w, http.StatusInternalServerError, fmt.Sprintf("No path to datacenter %q: this agent knows only %q", dc, s.Agent.Config().Datacenter))
+	return false
+}
+
+// refuseWAN answers true (having written an error) for ?wan=1: this agent
+// has no WAN pool.
+func refuseWAN(w http.ResponseWriter, r *http.Request) bool {
+	if v := r.URL.Query().Get("wan"); v != "" && v != "0" && v != "false" {
+		httpError(w, http.StatusBadRequest, "this agent is not in a WAN pool (WAN federation is not implemented yet)")
+		return true
+	}
+	return false
+}
+
+// AgentMemberOf converts a table entry into Consul's member shape.
+func AgentMemberOf(m membership.Member) AgentMember {
+	role := RoleTagClient
+	if m.IsServer() {
+		role = RoleTagServer
+	}
+	return AgentMember{
+		Name: m.Name,
+		Addr: m.Addr.String(),
+		Port: m.Port,
+		Tags: map[string]string{
+			TagRole:       role,
+			TagDC:         m.Datacenter,
+			TagBuild:      m.Build,
+			TagID:         m.ID,
+			TagVsn:        strconv.Itoa(int(m.ProtocolCur)),
+			TagStatusText: m.State.String(),
+		},
+		Status:      int(m.State),
+		ProtocolMin: m.ProtocolMin, ProtocolMax: m.ProtocolMax, ProtocolCur: m.ProtocolCur,
+		DelegateMin: m.DelegateMin, DelegateMax: m.DelegateMax, DelegateCur: m.DelegateCur,
+	}
+}
+
+func (s *Server) members(w http.ResponseWriter, r *http.Request) {
+	if refuseWAN(w, r) {
+		return
+	}
+	ms := s.Agent.Table().Members()
+	out := make([]AgentMember, 0, len(ms))
+	for _, m := range ms {
+		out = append(out, AgentMemberOf(m))
+	}
+	writeJSON(w, out)
+}
+
+func (s *Server) self(w http.ResponseWriter, r *http.Request) {
+	c := s.Agent.Config()
+	local := s.Agent.Local()
+	writeJSON(w, Self{
+		Config: SelfConfig{
+			Datacenter: c.Datacenter, PrimaryDatacenter: c.Datacenter,
+			NodeName: c.NodeName, NodeID: c.NodeID, Server: c.Role == membership.RoleServer,
+			Version: s.Version, Domain: s.Domain, BootstrapExpect: c.BootstrapExpect,
+		},
+		Member: AgentMemberOf(local),
+		Meta:   nonNil(c.Meta),
+		Ready:  s.Agent.Ready(),
+	})
+}
+
+func (s *Server) health(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	fmt.Fprintln(w, "ok")
+}
+
+func (s *Server) ready(w http.ResponseWriter, r *http.Request) {
+	if s.Agent.Ready() {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		fmt.Fprintln(w, "ready")
+		return
+	}
+	c := s.Agent.Config()
+	httpError(w, http.StatusServiceUnavailable, fmt.Sprintf("not ready: %d of %d expected servers of datacenter %s alive",
+		s.Agent.AliveServers(), c.BootstrapExpect, c.Datacenter))
+}
+
+func (s *Server) join(w http.ResponseWriter, r *http.Request) {
+	if refuseWAN(w, r) {
+		return
+	}
+	addr := r.PathValue("addr")
+	if addr == "" {
+		httpError(w, http.StatusBadRequest, "missing address: PUT /v1/agent/join/<host[:port]>")
+		return
+	}
+	if _, err := s.Agent.Join([]string{addr}); err != nil {
+		httpError(w, http.StatusInternalServerError, err.Error())
+		return
+	}
+	w.WriteHeader(http.StatusOK)
+}
+
+func (s *Server) leave(w http.ResponseWriter, r *http.Request) {
+	if s.Leave == nil {
+		httpError(w, http.StatusNotImplemented, "leave is not available on this agent")
+		return
+	}
+	if err := s.Leave(); err != nil {
+		httpError(w, http.StatusInternalServerError, err.Error())
+		return
+	}
+	w.WriteHeader(http.StatusOK)
+}
+
+// catalogNodeOf converts a table entry into Consul's catalog node shape.
+func catalogNodeOf(m membership.Member, index uint64) Node {
+	addr := m.Addr.String()
+	tagged := map[string]string{"lan": addr, "wan": addr}
+	if m.Addr.Is4() {
+		tagged["lan_ipv4"], tagged["wan_ipv4"] = addr, addr
+	} else {
+		tagged["lan_ipv6"], tagged["wan_ipv6"] = addr, addr
+	}
+	return Node{
+		ID: m.ID, Node: m.Name, Address: addr, Datacenter: m.Datacenter,
+		TaggedAddresses: tagged, Meta: nonNil(m.Meta),
+		CreateIndex: index, ModifyIndex: index,
+	}
+}
+
+// inCatalog says whether a member is listed by the catalog: as in Consul,
+// alive and failed nodes are (until reaped), left ones are not.
+func inCatalog(m membership.Member) bool {
+	return m.State == membership.StateAlive || m.State == membership.StateFailed || m.State == membership.StateLeaving
+}
+
+func (s *Server) catalogNodes(w http.ResponseWriter, r *http.Request) {
+	if !s.checkDC(w, r) {
+		return
+	}
+	s.setQueryMeta(w)
+	index := uint64(s.Agent.Table().Generation())
+	out := []Node{}
+	for _, m := range s.Agent.Table().Members() {
+		if inCatalog(m) {
+			out = append(out, catalogNodeOf(m, index))
+		}
+	}
+	writeJSON(w, out)
+}
+
+func (s *Server) catalogNode(w http.ResponseWriter, r *http.Request) {
+	if !s.checkDC(w, r) {
+		return
+	}
+	s.setQueryMeta(w)
+	m, ok := s.Agent.Table().LookupFold(r.PathValue("name"))
+	if !ok || !inCatalog(m) {
+		writeJSON(w, nil) // Consul answers an unknown node with null and 200
+		return
+	}
+	n := catalogNodeOf(m, uint64(s.Agent.Table().Generation()))
+	writeJSON(w, CatalogNode{Node: &n, Services: map[string]any{}})
+}
+
+func (s *Server) datacenters(w http.ResponseWriter, r *http.Request) {
+	writeJSON(w, []string{s.Agent.Config().Datacenter})
+}
+
+func nonNil(m map[string]string) map[string]string {
+	if m == nil {
+		return map[string]string{}
+	}
+	return m
+}
