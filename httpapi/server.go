@@ -3,7 +3,6 @@ package httpapi
 import (
 	"encoding/json"
 	"fmt"
-	"log/slog"
 	"net/http"
 	"strconv"
 	"strings"
@@ -23,8 +22,6 @@ type Server struct {
 	// process down; it returns once the leave has been broadcast. Required
 	// for PUT /v1/agent/leave.
 	Leave func() error
-	// Log receives request errors; default slog.Default().
-	Log *slog.Logger
 }
 
 // Handler returns the API's routes.
@@ -42,13 +39,6 @@ func (s *Server) Handler() http.Handler {
 	// Unknown paths get the mux's "404 page not found" and a known path with
 	// the wrong method "405 method not allowed" with an Allow header.
 	return mux
-}
-
-func (s *Server) log() *slog.Logger {
-	if s.Log != nil {
-		return s.Log
-	}
-	return slog.Default()
 }
 
 // httpError writes a one-line plain-text reason, as Consul does.

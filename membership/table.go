@@ -63,31 +63,6 @@ func (t *Table) Upsert(m Member) {
 	}
 }
 
-// setState changes the state of an existing member; it reports whether
-// there was one.
-func (t *Table) setState(name string, s State) bool {
-	key := strings.ToLower(name)
-	t.mu.Lock()
-	m, ok := t.byName[key]
-	var from State
-	if ok {
-		from = m.State
-		if from != s {
-			cp := *m
-			cp.State, cp.StateChanged = s, time.Now()
-			t.byName[key] = &cp
-		}
-	}
-	t.mu.Unlock()
-	if ok && from != s {
-		t.generation.Add(1)
-		if t.onChange != nil {
-			t.onChange(m.Name, from, s)
-		}
-	}
-	return ok
-}
-
 // Remove drops a member from the table (reaping, force-leave -prune).
 func (t *Table) Remove(name string) bool {
 	key := strings.ToLower(name)
