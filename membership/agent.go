@@ -31,8 +31,35 @@ type Agent struct {
 	left   bool
 	shut   bool
 
+	// conflictMu guards conflictAddr and conflictAt: the last time another
+	// live node was found holding our name, and its address.
+	conflictMu   sync.Mutex
+	conflictAddr string
+	conflictAt   time.Time
+
 	stop chan struct{}
 	wg   sync.WaitGroup
+}
+
+// ErrNameConflict is wrapped by Join's error when the cluster already has a
+// live node of this agent's name at another address.
+var ErrNameConflict = errors.New("node name already in use")
+
+func (a *Agent) noteConflict(otherAddr string) {
+	a.conflictMu.Lock()
+	a.conflictAddr, a.conflictAt = otherAddr, time.Now()
+	a.conflictMu.Unlock()
+}
+
+// conflictSince returns the address of a node found holding our name since
+// t, or "".
+func (a *Agent) conflictSince(t time.Time) string {
+	a.conflictMu.Lock()
+	defer a.conflictMu.Unlock()
+	if a.conflictAt.Before(t) {
+		return ""
+	}
+	return a.conflictAddr
 }
 
 // ErrShutdown is returned by operations on an agent that has shut down.
@@ -76,7 +103,11 @@ func New(cfg Config) (*Agent, error) {
 	}
 	mc.Delegate = a.dlg
 	mc.Events = &events{a: a}
-	mc.Conflict = &conflicts{log: a.log}
+	mc.Conflict = &conflicts{a: a}
+	// A node that comes back under its name from a new address may take the
+	// name over as soon as the old one is failed (left names are always
+	// free). A live holder of the name is never displaced.
+	mc.DeadNodeReclaimTime = time.Nanosecond
 	mc.Logger = newMemberlistLogger(a.log)
 	mc.DelegateProtocolVersion = metaVersion
 	mc.DelegateProtocolMin = metaVersion
@@ -131,12 +162,18 @@ func (a *Agent) Join(addrs []string) (int, error) {
 	}
 	n := 0
 	var errs []error
+	start := time.Now()
 	for _, addr := range addrs {
 		k, err := a.ml.Join([]string{addr})
 		n += k
 		if err != nil {
 			errs = append(errs, fmt.Errorf("%s: %w", addr, unwrapJoinError(err)))
 		}
+	}
+	if other := a.conflictSince(start); other != "" {
+		local := a.Local()
+		return 0, fmt.Errorf("%w: a live node named %q is at %s; this node (%s) was refused: choose another -node name or stop the other node",
+			ErrNameConflict, a.cfg.NodeName, other, netip.AddrPortFrom(local.Addr, local.Port))
 	}
 	if n > 0 {
 		a.log.Info("joined cluster", "contacted", n)

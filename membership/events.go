@@ -52,7 +52,16 @@ func (e *events) apply(n *memberlist.Node, s State) {
 	if m.Role == "" {
 		m.Role = RoleClient
 	}
-	if old, ok := e.a.table.LookupFold(n.Name); ok && old.State != s {
+	old, ok := e.a.table.LookupFold(n.Name)
+	if ok && old.Name != n.Name && old.State == StateAlive && old.Addr != m.Addr {
+		// memberlist compares names with case; DNS does not. Two live nodes
+		// whose names differ only in case would answer for one DNS name, so
+		// the one known first keeps it.
+		e.a.log.Error("node name conflict: names differ only in case; the node already known keeps the name",
+			"node", old.Name, "other", n.Name, "known_addr", old.Addr.String(), "other_addr", m.Addr.String())
+		return
+	}
+	if ok && old.State != s {
 		e.a.log.Info("member "+s.String(), "node", n.Name, "addr", net.JoinHostPort(m.Addr.String(), itoa(m.Port)))
 	} else if !ok {
 		e.a.log.Info("member "+s.String(), "node", n.Name, "addr", net.JoinHostPort(m.Addr.String(), itoa(m.Port)))
@@ -60,12 +69,16 @@ func (e *events) apply(n *memberlist.Node, s State) {
 	e.a.table.Upsert(m)
 }
 
-// conflicts is memberlist's ConflictDelegate: two nodes claim one name.
-type conflicts struct {
-	log interface{ Error(string, ...any) }
-}
+// conflicts is memberlist's ConflictDelegate: a node announced a name
+// that a live node at another address already holds. memberlist keeps the
+// incumbent and ignores the newcomer; when the name is ours, the agent
+// records it so that a Join in progress fails with both addresses named.
+type conflicts struct{ a *Agent }
 
 func (c *conflicts) NotifyConflict(existing, other *memberlist.Node) {
-	c.log.Error("node name conflict: two nodes claim one name; names must be unique",
-		"node", existing.Name, "known_addr", existing.Address(), "new_addr", other.Address())
+	c.a.log.Error("node name conflict: names must be unique; the node already known keeps the name",
+		"node", existing.Name, "known_addr", existing.Address(), "other_addr", other.Address())
+	if existing.Name == c.a.cfg.NodeName {
+		c.a.noteConflict(other.Address())
+	}
 }
