@@ -1,0 +1,2 @@
+node_name  = "from-override"
+retry_join = ["10.0.0.2"]
