@@ -17,6 +17,10 @@ import (
 // DISCOD_HTTP_ADDR says otherwise.
 const DefaultAddr = "127.0.0.1:8500"
 
+// ErrUnreachable is wrapped by every client error that means no agent
+// answered at the address (as opposed to an agent answering with an error).
+var ErrUnreachable = errors.New("cannot reach the discod agent")
+
 // Client talks to one agent's HTTP API.
 type Client struct {
 	base string // scheme://host:port
@@ -53,9 +57,9 @@ func (c *Client) do(ctx context.Context, method, path string, out any) error {
 	if err != nil {
 		var op *net.OpError
 		if errors.As(err, &op) {
-			return fmt.Errorf("cannot reach the discod agent at %s: %v (is `discod agent` running? set -http-addr or DISCOD_HTTP_ADDR)", c.base, op.Err)
+			return fmt.Errorf("%w at %s: %v (is `discod agent` running? set -http-addr or DISCOD_HTTP_ADDR)", ErrUnreachable, c.base, op.Err)
 		}
-		return fmt.Errorf("cannot reach the discod agent at %s: %w", c.base, err)
+		return fmt.Errorf("%w at %s: %v", ErrUnreachable, c.base, err)
 	}
 	defer resp.Body.Close()
 	body, err := io.ReadAll(io.LimitReader(resp.Body, 64<<20))

@@ -27,9 +27,6 @@ const (
 	TagBuild = "build" // discod version
 	TagID    = "id"    // node ID
 	TagVsn   = "vsn"   // gossip protocol version in use
-	// TagStatusText is discod's own: the state as a word, so clients need
-	// not know serf's numbers.
-	TagStatusText = "discod_status"
 )
 
 // Role tag values, as Consul's.

@@ -1,0 +1,194 @@
+// Package consulnode is a CoreDNS plugin that answers Consul-style node
+// names (<node>.node[.<dc>].consul) from discod's gossip member table.
+//
+// Inside its forward zones the plugin is authoritative and answers every
+// name itself: A/AAAA for alive members, NODATA (NOERROR, empty answer, SOA
+// in the authority section) for names that exist without the asked type,
+// NXDOMAIN with the SOA for names that do not exist. It never passes a
+// forward-zone name on. In reverse zones it answers PTR for member
+// addresses and passes everything else to the next plugin.
+//
+// The member table comes from a membership.Agent: the discod daemon's
+// (membership.ProcessAgent) when the plugin runs inside discod, or one the
+// plugin acquires itself from its gossip options in a stock CoreDNS build.
+// Setup only parses; OnStartup acquires the agent and OnShutdown releases
+// it. No query ever does network I/O.
+package consulnode
+
+import (
+	"context"
+	"sync"
+	"sync/atomic"
+
+	"github.com/coredns/coredns/plugin"
+	"github.com/coredns/coredns/plugin/pkg/fall"
+	clog "github.com/coredns/coredns/plugin/pkg/log"
+	"github.com/coredns/coredns/request"
+	"github.com/discod/discod/membership"
+	"github.com/miekg/dns"
+)
+
+const pluginName = "consulnode"
+
+var log = clog.NewWithPlugin(pluginName)
+
+// ConsulNode is the plugin handler. Build it with the Corefile directive;
+// the zero value answers nothing.
+type ConsulNode struct {
+	// Next is the next plugin in the chain, for reverse names this plugin
+	// cannot answer and for names outside its zones.
+	Next plugin.Handler
+	// Zones are all the plugin's zones, forward and reverse, normalised.
+	Zones []string
+	// Fall is the fallthrough setting. Forward zones never fall through;
+	// see the README for what it means for reverse names.
+	Fall fall.F
+
+	fwdZones  []string             // forward zones, in Corefile order; the first names PTR targets
+	reverse   map[string]bool      // zone → is a reverse zone
+	apexNames map[string]apexNames // forward zone → ns./hostmaster. names, built once
+
+	ttl          uint32 // TTL of positive answers
+	negTTL       uint32 // SOA minimum and SOA TTL in negative answers
+	failedAnswer bool   // answer for failed members (Consul's behaviour)
+	noReverse    bool   // never answer PTR
+	ra           bool   // set RA on our answers
+
+	gossip gossipSetup // where the member table comes from
+
+	be atomic.Pointer[backend] // set by OnStartup (or tests)
+
+	// lifeMu guards acquired and refresh, which OnStartup sets and
+	// OnShutdown undoes.
+	lifeMu   sync.Mutex
+	acquired *membership.Agent // the agent we must Release, stock CoreDNS only
+	refresh  *refresher
+
+	counters counterCache // per-server lookup counters, so a query does not allocate
+}
+
+// backend is what the plugin answers from. It is fixed at OnStartup.
+type backend struct {
+	src memberSource
+	dc  string // the local agent's datacenter, lower case
+}
+
+// memberSource is the part of *membership.Agent the plugin reads. Tests
+// implement it over a bare membership.Table.
+type memberSource interface {
+	// Table returns the member table.
+	Table() *membership.Table
+	// Local returns the answering agent's own entry; its address is the
+	// NS glue and the answer for ns.<zone>.
+	Local() membership.Member
+	// Ready reports whether the agent runs and its table can be trusted.
+	Ready() bool
+}
+
+// setBackend makes src, in datacenter dc, the source of answers.
+func (cn *ConsulNode) setBackend(src memberSource, dc string) {
+	cn.be.Store(&backend{src: src, dc: dc})
+}
+
+// Name implements plugin.Handler.
+func (cn *ConsulNode) Name() string { return pluginName }
+
+// ServeDNS implements plugin.Handler. It answers names in the forward zones
+// itself, answers PTR for member addresses in reverse zones, and passes
+// everything else to the next plugin.
+func (cn *ConsulNode) ServeDNS(ctx context.Context, w dns.ResponseWriter, r *dns.Msg) (int, error) {
+	if len(r.Question) == 0 {
+		return dns.RcodeFormatError, nil // the server drops these before us; the server writes FORMERR
+	}
+	state := request.Request{W: w, Req: r}
+	qname := state.Name()
+	zone := matchZone(cn.Zones, qname)
+	if zone == "" {
+		return cn.pass(ctx, w, r)
+	}
+	if cn.reverse[zone] {
+		return cn.serveReverse(ctx, &state, qname)
+	}
+	if state.QClass() != dns.ClassINET {
+		// CH, HS, NONE, ANY: not ours to answer. The server writes REFUSED.
+		cn.count(ctx, resultRefused)
+		return dns.RcodeRefused, nil
+	}
+	if r.Opcode != dns.OpcodeQuery {
+		// NOTIFY (which the server lets through) and other opcodes have
+		// nothing to act on in a zone synthesised from gossip. The server
+		// writes NOTIMP.
+		cn.count(ctx, resultRefused)
+		return dns.RcodeNotImplemented, nil
+	}
+	switch state.QType() {
+	case dns.TypeAXFR, dns.TypeIXFR:
+		// The zone is synthesised from gossip and never transferred.
+		cn.count(ctx, resultRefused)
+		return dns.RcodeRefused, nil
+	}
+	be := cn.be.Load()
+	if be == nil {
+		// OnStartup has not run (or failed): no table to answer from.
+		return dns.RcodeServerFailure, errNoTable
+	}
+	return cn.serveForward(ctx, &state, be, qname, zone)
+}
+
+// serveForward answers a name inside forward zone zone. It always writes a
+// reply: forward zones are never passed on.
+func (cn *ConsulNode) serveForward(ctx context.Context, state *request.Request, be *backend, qname, zone string) (int, error) {
+	q := parseForward(qname, zone)
+	switch q.kind {
+	case kindApex:
+		return cn.serveApex(ctx, state, be, zone)
+	case kindNS:
+		return cn.serveNSHost(ctx, state, be, zone)
+	case kindEmpty:
+		if !cn.datacenterKnown(be, q.dc) {
+			return cn.writeNegative(ctx, state, be, zone, dns.RcodeNameError)
+		}
+		return cn.writeNegative(ctx, state, be, zone, dns.RcodeSuccess)
+	case kindNode:
+		m, ok := cn.lookupMember(be, q.node, q.dc)
+		if !ok || !cn.answers(m.State) {
+			return cn.writeNegative(ctx, state, be, zone, dns.RcodeNameError)
+		}
+		return cn.serveMember(ctx, state, be, zone, m)
+	case kindAddr:
+		if !cn.datacenterKnown(be, q.dc) {
+			return cn.writeNegative(ctx, state, be, zone, dns.RcodeNameError)
+		}
+		addr, ok := decodeHexAddr(q.hex)
+		if !ok {
+			return cn.writeNegative(ctx, state, be, zone, dns.RcodeNameError)
+		}
+		return cn.serveAddr(ctx, state, be, zone, addr)
+	default:
+		return cn.writeNegative(ctx, state, be, zone, dns.RcodeNameError)
+	}
+}
+
+// answers reports whether a member in state s gets an answer: alive ones
+// always, failed ones with `failed answer`, leaving and left ones never.
+func (cn *ConsulNode) answers(s membership.State) bool {
+	switch s {
+	case membership.StateAlive:
+		return true
+	case membership.StateFailed:
+		return cn.failedAnswer
+	default:
+		return false
+	}
+}
+
+// pass hands the query to the next plugin. Without one it returns REFUSED
+// unwritten, so the server answers REFUSED rather than SERVFAIL.
+func (cn *ConsulNode) pass(ctx context.Context, w dns.ResponseWriter, r *dns.Msg) (int, error) {
+	if cn.Next == nil {
+		cn.count(ctx, resultRefused)
+		return dns.RcodeRefused, nil
+	}
+	cn.count(ctx, resultPassed)
+	return plugin.NextOrFailure(cn.Name(), cn.Next, ctx, w, r)
+}

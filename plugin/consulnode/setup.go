@@ -1,0 +1,211 @@
+package consulnode
+
+import (
+	"strconv"
+
+	"github.com/coredns/caddy"
+	"github.com/coredns/coredns/core/dnsserver"
+	"github.com/coredns/coredns/plugin"
+	"github.com/discod/discod/membership"
+	"github.com/miekg/dns"
+)
+
+// Defaults of the TTL options, in seconds. Both are short so a change in
+// membership shows within seconds, and non-zero so resolvers cache at all
+// (TTL 0 was Consul's biggest scaling complaint) and do not retry AAAA for
+// every lookup of an IPv4-only node.
+const (
+	defaultTTL    = 5
+	defaultNegTTL = 5
+	maxTTL        = 3600
+)
+
+func init() { plugin.Register(pluginName, setup) }
+
+// setup parses the consulnode block and hooks the plugin into the chain.
+// It does no I/O: the gossip agent is acquired in OnStartup.
+func setup(c *caddy.Controller) error {
+	cn, err := parse(c)
+	if err != nil {
+		return plugin.Error(pluginName, err)
+	}
+	c.OnStartup(cn.OnStartup)
+	c.OnShutdown(cn.OnShutdown)
+	dnsserver.GetConfig(c).AddPlugin(func(next plugin.Handler) plugin.Handler {
+		cn.Next = next
+		return cn
+	})
+	return nil
+}
+
+// newConsulNode returns a plugin for zones (normalised FQDNs) with every
+// option at its default.
+func newConsulNode(zones []string) *ConsulNode {
+	cn := &ConsulNode{
+		Zones:     zones,
+		reverse:   map[string]bool{},
+		apexNames: map[string]apexNames{},
+		ttl:       defaultTTL,
+		negTTL:    defaultNegTTL,
+	}
+	for _, z := range zones {
+		if isReverseZone(z) {
+			cn.reverse[z] = true
+			continue
+		}
+		cn.fwdZones = append(cn.fwdZones, z)
+		cn.apexNames[z] = newApexNames(z)
+	}
+	return cn
+}
+
+// isReverseZone reports whether zone is in-addr.arpa., ip6.arpa. or under
+// one of them.
+func isReverseZone(zone string) bool {
+	return dns.IsSubDomain("in-addr.arpa.", zone) || dns.IsSubDomain("ip6.arpa.", zone)
+}
+
+// parse reads the consulnode block. Inside discod (a process agent is
+// published) the gossip options are refused; in a stock CoreDNS they
+// describe the agent OnStartup acquires.
+func parse(c *caddy.Controller) (*ConsulNode, error) {
+	proc := membership.ProcessAgent()
+	var (
+		cn *ConsulNode
+		g  gossipOptions
+	)
+	for c.Next() {
+		if cn != nil {
+			return nil, plugin.ErrOnce
+		}
+		zones, err := parseZones(c, c.RemainingArgs())
+		if err != nil {
+			return nil, err
+		}
+		cn = newConsulNode(zones)
+		for c.NextBlock() {
+			if err := cn.parseOption(c, &g, proc); err != nil {
+				return nil, err
+			}
+		}
+	}
+	if cn == nil {
+		return nil, c.ArgErr()
+	}
+	gs, err := g.setup(c, proc)
+	if err != nil {
+		return nil, err
+	}
+	cn.gossip = gs
+	return cn, nil
+}
+
+// parseZones returns the plugin's zones: the arguments, else the server
+// block's keys, else consul. A root zone from the server block (a `.`
+// block) means consul.: being authoritative for every name is never what a
+// node-discovery plugin is for, and an explicit `.` is refused.
+func parseZones(c *caddy.Controller, args []string) ([]string, error) {
+	for _, a := range args {
+		if plugin.Name(a).Normalize() == "." {
+			return nil, c.Err("the root zone cannot be a consulnode zone: consulnode would answer NXDOMAIN for every name on the Internet")
+		}
+	}
+	zones := plugin.OriginsFromArgsOrServerBlock(args, c.ServerBlockKeys)
+	if len(args) > 0 && len(zones) == 0 {
+		return nil, c.Errf("no valid zone in %v", args)
+	}
+	out := make([]string, 0, len(zones)+1)
+	seen := map[string]bool{}
+	for _, z := range zones {
+		if z == "." {
+			z = defaultForwardZone
+		}
+		if !seen[z] {
+			seen[z] = true
+			out = append(out, z)
+		}
+	}
+	if len(out) == 0 {
+		out = append(out, defaultForwardZone)
+	}
+	return out, nil
+}
+
+// parseOption parses one line of the block.
+func (cn *ConsulNode) parseOption(c *caddy.Controller, g *gossipOptions, proc *membership.Agent) error {
+	switch opt := c.Val(); opt {
+	case "ttl":
+		v, err := parseTTL(c)
+		if err != nil {
+			return err
+		}
+		cn.ttl = v
+	case "negative_ttl":
+		v, err := parseTTL(c)
+		if err != nil {
+			return err
+		}
+		cn.negTTL = v
+	case "failed":
+		args := c.RemainingArgs()
+		if len(args) != 1 {
+			return c.ArgErr()
+		}
+		switch args[0] {
+		case "nxdomain":
+			cn.failedAnswer = false
+		case "answer":
+			cn.failedAnswer = true
+		default:
+			return c.Errf("failed must be nxdomain or answer: %q", args[0])
+		}
+	case "no_reverse":
+		if len(c.RemainingArgs()) != 0 {
+			return c.ArgErr()
+		}
+		cn.noReverse = true
+	case "recursion_available":
+		if len(c.RemainingArgs()) != 0 {
+			return c.ArgErr()
+		}
+		cn.ra = true
+	case "fallthrough":
+		args := c.RemainingArgs()
+		cn.Fall.SetZonesFromArgs(args)
+		// Explicit zones must not reach into a forward zone: the plugin is
+		// its only source there. A bare `fallthrough` is accepted as the
+		// usual idiom; forward zones never fall through regardless.
+		if len(args) > 0 {
+			for _, fz := range cn.Fall.Zones {
+				for _, z := range cn.fwdZones {
+					if dns.IsSubDomain(fz, z) || dns.IsSubDomain(z, fz) {
+						return c.Errf("fallthrough zone %s overlaps forward zone %s: consulnode answers every name in its forward zones itself", fz, z)
+					}
+				}
+			}
+		}
+	default:
+		if isGossipOption(opt) {
+			return g.parseOption(c, proc)
+		}
+		return c.Errf("unknown property '%s'", opt)
+	}
+	return nil
+}
+
+// parseTTL parses the single argument of ttl or negative_ttl.
+func parseTTL(c *caddy.Controller) (uint32, error) {
+	opt := c.Val()
+	args := c.RemainingArgs()
+	if len(args) != 1 {
+		return 0, c.ArgErr()
+	}
+	t, err := strconv.Atoi(args[0])
+	if err != nil {
+		return 0, c.Errf("%s must be a number of seconds: %q", opt, args[0])
+	}
+	if t < 0 || t > maxTTL {
+		return 0, c.Errf("%s must be in range [0, %d]: %d", opt, maxTTL, t)
+	}
+	return uint32(t), nil
+}
