@@ -23,8 +23,9 @@ var ErrUnreachable = errors.New("cannot reach the discod agent")
 
 // Client talks to one agent's HTTP API.
 type Client struct {
-	base string // scheme://host:port
-	http *http.Client
+	base  string // scheme://host:port
+	http  *http.Client
+	token string // sent as X-Consul-Token when not ""
 }
 
 // NewClient returns a client for addr, given as host:port or as a URL.
@@ -42,6 +43,10 @@ func NewClient(addr string) (*Client, error) {
 	return &Client{base: u.Scheme + "://" + u.Host, http: &http.Client{Timeout: 60 * time.Second}}, nil
 }
 
+// SetToken makes the client present token (the agent's http_token) in the
+// X-Consul-Token header of every request; "" sends none.
+func (c *Client) SetToken(token string) { c.token = token }
+
 // Addr returns the agent's base URL.
 func (c *Client) Addr() string { return c.base }
 
@@ -52,6 +57,9 @@ func (c *Client) do(ctx context.Context, method, path string, out any) error {
 	req, err := http.NewRequestWithContext(ctx, method, c.base+path, nil)
 	if err != nil {
 		return err
+	}
+	if c.token != "" {
+		req.Header.Set(TokenHeader, c.token)
 	}
 	resp, err := c.http.Do(req)
 	if err != nil {

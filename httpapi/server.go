@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"net/netip"
 	"strconv"
 	"strings"
 
@@ -22,6 +23,16 @@ type Server struct {
 	// process down; it returns once the leave has been broadcast. Required
 	// for PUT /v1/agent/leave.
 	Leave func() error
+
+	// ListenAddr is the address the HTTP listener is bound to (the agent's
+	// client_addr). When it is not loopback — 0.0.0.0, a LAN address, or
+	// left unset — write endpoints require Token, and with no Token they
+	// are refused altogether. Read endpoints never require a token.
+	ListenAddr netip.Addr
+	// Token is the API token (http_token); "" for none. When set, write
+	// endpoints require it whatever ListenAddr is, presented in the
+	// X-Consul-Token header or as "Authorization: Bearer <token>".
+	Token string
 }
 
 // Handler returns the API's routes.
@@ -31,11 +42,14 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("GET /v1/agent/self", s.self)
 	mux.HandleFunc("GET /v1/agent/health", s.health)
 	mux.HandleFunc("GET /v1/agent/ready", s.ready)
-	mux.HandleFunc("PUT /v1/agent/join/{addr...}", s.join)
-	mux.HandleFunc("PUT /v1/agent/leave", s.leave)
+	mux.HandleFunc("GET /v1/agent/metrics", s.metricsHandler())
+	// Write endpoints go through s.write, the token check (auth.go).
+	mux.HandleFunc("PUT /v1/agent/join/{addr...}", s.write(s.join))
+	mux.HandleFunc("PUT /v1/agent/leave", s.write(s.leave))
 	mux.HandleFunc("GET /v1/catalog/nodes", s.catalogNodes)
 	mux.HandleFunc("GET /v1/catalog/node/{name}", s.catalogNode)
 	mux.HandleFunc("GET /v1/catalog/datacenters", s.datacenters)
+	s.uiRoutes(mux)
 	// Unknown paths get the mux's "404 page not found" and a known path with
 	// the wrong method "405 method not allowed" with an Allow header.
 	return mux

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/netip"
@@ -16,7 +17,9 @@ import (
 
 // This package's tests use 127.0.4.0/24.
 
-func newTestServer(t *testing.T) (*httptest.Server, *membership.Agent) {
+// testAgent starts a gossip agent on 127.0.4.1 whose table also holds a
+// failed and a left member, written through the table's one write path.
+func testAgent(t *testing.T) *membership.Agent {
 	t.Helper()
 	c := membership.DefaultConfig()
 	c.NodeName = "agent-one"
@@ -32,15 +35,31 @@ func newTestServer(t *testing.T) (*httptest.Server, *membership.Agent) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = a.Shutdown() })
-	// A failed and a left member, written through the table's one write path.
 	a.Table().Upsert(membership.Member{Name: "dead", Addr: netip.MustParseAddr("127.0.4.2"), Port: 8301, Datacenter: "dc1", State: membership.StateFailed})
 	a.Table().Upsert(membership.Member{Name: "gone", Addr: netip.MustParseAddr("127.0.4.3"), Port: 8301, Datacenter: "dc1", State: membership.StateLeft})
-	left := false
-	s := &Server{Agent: a, Version: "test", Domain: "consul.", Leave: func() error { left = true; return nil }}
-	ts := httptest.NewServer(s.Handler())
+	return a
+}
+
+// serve runs h on 127.0.4.1 (this package's range) until the test ends.
+func serve(t *testing.T, h http.Handler) *httptest.Server {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.4.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := &httptest.Server{Listener: ln, Config: &http.Server{Handler: h}}
+	ts.Start()
 	t.Cleanup(ts.Close)
-	t.Cleanup(func() { _ = left })
-	return ts, a
+	return ts
+}
+
+// newTestServer serves the API of testAgent on loopback without a token.
+func newTestServer(t *testing.T) (*httptest.Server, *membership.Agent) {
+	t.Helper()
+	a := testAgent(t)
+	s := &Server{Agent: a, Version: "test", Domain: "consul.", Leave: func() error { return nil },
+		ListenAddr: netip.MustParseAddr("127.0.4.1")}
+	return serve(t, s.Handler()), a
 }
 
 func get(t *testing.T, url string) (*http.Response, string) {

@@ -75,3 +75,48 @@ type CatalogNode struct {
 	Node     *Node
 	Services map[string]any
 }
+
+// Metrics is GET /v1/agent/metrics without ?format=prometheus, in the shape
+// of Consul's api.MetricsInfo. Names are the Prometheus names
+// (discod_members, go_goroutines...) and labels are kept apart, as Consul
+// does. Unlike Consul, whose go-metrics sink reports the last 10-second
+// interval, values are the current ones: gauges as they are now, counters
+// cumulative since the process started.
+type Metrics struct {
+	// Timestamp is when the metrics were gathered, in Go's time format
+	// (UTC, to the second), as Consul writes it.
+	Timestamp string
+	Gauges    []GaugeValue
+	// Points is always empty: discod has no point metrics.
+	Points   []PointValue
+	Counters []SampledValue
+	// Samples holds the histograms and summaries: count, sum and mean.
+	Samples []SampledValue
+}
+
+// GaugeValue is one gauge of Metrics, as Consul's api.GaugeValue.
+type GaugeValue struct {
+	Name   string
+	Value  float32
+	Labels map[string]string
+}
+
+// PointValue is one point metric of Metrics, as Consul's api.PointValue.
+type PointValue struct {
+	Name   string
+	Points []float32
+}
+
+// SampledValue is one counter or sample of Metrics, with the fields of
+// Consul's api.SampledValue that a cumulative Prometheus metric can fill:
+// for a counter, Sum is its value and Count the same value when it is a
+// whole number (counters of events); for a histogram or summary, Count and
+// Sum are its sample count and sum and Mean their ratio. Min, Max, Rate and
+// Stddev are left out: Prometheus metrics do not keep them.
+type SampledValue struct {
+	Name   string
+	Count  int64
+	Sum    float64
+	Mean   float64 `json:",omitempty"`
+	Labels map[string]string
+}

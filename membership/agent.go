@@ -10,6 +10,7 @@ import (
 	"net/netip"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/hashicorp/memberlist"
@@ -25,10 +26,11 @@ type Agent struct {
 	meta  nodeMeta  // what we gossip about ourselves
 	dlg   *delegate // serves meta to memberlist
 
-	// lifeMu guards left and shut, which order Leave before Shutdown
-	// (memberlist panics on Leave after Shutdown).
+	// lifeMu serialises Leave and Shutdown and guards shut (memberlist
+	// panics on Leave after Shutdown). left is set under lifeMu but read
+	// without it, so the snapshot writer never waits for a Leave in progress.
 	lifeMu sync.Mutex
-	left   bool
+	left   atomic.Bool
 	shut   bool
 
 	// conflictMu guards conflictAddr and conflictAt: the last time another
@@ -36,6 +38,14 @@ type Agent struct {
 	conflictMu   sync.Mutex
 	conflictAddr string
 	conflictAt   time.Time
+
+	// previous is the snapshot read at start.
+	previous snapshot
+	// snapMu serialises snapshot writes and guards snapGen (the table
+	// generation last written) and snapFailing (a write error was logged).
+	snapMu      sync.Mutex
+	snapGen     uint32
+	snapFailing bool
 
 	stop chan struct{}
 	wg   sync.WaitGroup
@@ -92,13 +102,19 @@ func New(cfg Config) (*Agent, error) {
 		mc = memberlist.DefaultLANConfig()
 	}
 	mc.Name = cfg.NodeName
+	mc.Logger = newMemberlistLogger(a.log)
+	transport, port, err := newTransport(cfg.BindAddr, cfg.BindPort, mc.Logger)
+	if err != nil {
+		return nil, fmt.Errorf("start gossip on %s: %w", net.JoinHostPort(cfg.BindAddr.String(), strconv.Itoa(cfg.BindPort)), err)
+	}
+	mc.Transport = transport
 	mc.BindAddr = cfg.BindAddr.String()
-	mc.BindPort = cfg.BindPort
+	mc.BindPort = port
 	if cfg.AdvertiseAddr.IsValid() {
 		mc.AdvertiseAddr = cfg.AdvertiseAddr.String()
 		mc.AdvertisePort = cfg.AdvertisePort
 		if mc.AdvertisePort == 0 {
-			mc.AdvertisePort = cfg.BindPort
+			mc.AdvertisePort = port
 		}
 	}
 	mc.Delegate = a.dlg
@@ -108,13 +124,14 @@ func New(cfg Config) (*Agent, error) {
 	// name over as soon as the old one is failed (left names are always
 	// free). A live holder of the name is never displaced.
 	mc.DeadNodeReclaimTime = time.Nanosecond
-	mc.Logger = newMemberlistLogger(a.log)
 	mc.DelegateProtocolVersion = metaVersion
 	mc.DelegateProtocolMin = metaVersion
 	mc.DelegateProtocolMax = metaVersion
 
+	a.loadSnapshot()
 	ml, err := memberlist.Create(mc)
 	if err != nil {
+		_ = transport.Shutdown()
 		return nil, fmt.Errorf("start gossip on %s: %w", net.JoinHostPort(mc.BindAddr, strconv.Itoa(cfg.BindPort)), err)
 	}
 	a.ml = ml
@@ -200,10 +217,10 @@ func (a *Agent) Leave() error {
 	if a.shut {
 		return ErrShutdown
 	}
-	if a.left {
+	if a.left.Load() {
 		return nil
 	}
-	a.left = true
+	a.left.Store(true)
 	// First gossip that we are leaving, and wait until that update has been
 	// sent out, so peers record the dead message that follows as a leave.
 	leaving := a.meta
@@ -215,6 +232,9 @@ func (a *Agent) Leave() error {
 		}
 	}
 	err := a.ml.Leave(a.cfg.LeaveTimeout)
+	if serr := a.writeSnapshot(true); serr != nil {
+		a.log.Error("cannot record the leave in the snapshot; a restart may rejoin", "error", serr)
+	}
 	if err != nil {
 		a.log.Warn("leave broadcast did not finish; peers may see this node as failed", "error", err)
 		return fmt.Errorf("leave: %w", err)
@@ -224,11 +244,7 @@ func (a *Agent) Leave() error {
 }
 
 // Left reports whether Leave was called.
-func (a *Agent) Left() bool {
-	a.lifeMu.Lock()
-	defer a.lifeMu.Unlock()
-	return a.left
-}
+func (a *Agent) Left() bool { return a.left.Load() }
 
 // Shutdown stops gossip and closes the sockets. It is idempotent. Without a
 // Leave first, peers detect a failure.
@@ -279,10 +295,15 @@ func (a *Agent) maintain() {
 	reapEvery := min(a.cfg.ReconnectTimeout, a.cfg.TombstoneTimeout, time.Minute) / 2
 	reap := time.NewTicker(max(reapEvery, 10*time.Millisecond))
 	defer reap.Stop()
+	snap := time.NewTicker(time.Second)
+	defer snap.Stop()
 	for {
 		select {
 		case <-a.stop:
+			a.snapshotIfChanged()
 			return
+		case <-snap.C:
+			a.snapshotIfChanged()
 		case <-reconnect.C:
 			a.reconnectOne()
 		case now := <-reap.C:

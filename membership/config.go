@@ -83,6 +83,12 @@ type Config struct {
 	// go out. Default 5 s. A timeout is logged and shutdown goes on.
 	LeaveTimeout time.Duration
 
+	// SnapshotPath is the file where the agent keeps the peers it knows, so
+	// a restart can rejoin them without -join (see Agent.PreviousPeers).
+	// Written atomically about once a second when the table changed, and on
+	// Leave. Default "": no snapshot (in-memory agent).
+	SnapshotPath string
+
 	// Logger receives memberlist's and the agent's log lines. Default: the
 	// slog default logger.
 	Logger *slog.Logger

@@ -1,0 +1,163 @@
+package httpapi
+
+import (
+	"encoding/json"
+	"net/netip"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/discod/discod/membership"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil/promlint"
+)
+
+func TestMetricsPrometheus(t *testing.T) {
+	ts, _ := newTestServer(t)
+	resp, body := get(t, ts.URL+"/v1/agent/metrics?format=prometheus")
+	if resp.StatusCode != 200 || !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/plain") {
+		t.Fatalf("status %d, Content-Type %q", resp.StatusCode, resp.Header.Get("Content-Type"))
+	}
+	for _, want := range []string{
+		`discod_members{datacenter="dc1",status="alive"} 1`,
+		`discod_members{datacenter="dc1",status="failed"} 1`,
+		`discod_members{datacenter="dc1",status="left"} 1`,
+		`discod_members{datacenter="dc1",status="leaving"} 0`,
+		`discod_member_events_total{event="join"} 1`,
+		`discod_member_events_total{event="failure"} 1`,
+		`discod_member_events_total{event="leave"} 1`,
+		`discod_member_events_total{event="reap"} 0`,
+		"# TYPE discod_member_events_total counter",
+		"go_goroutines", // the default gatherer is served too
+	} {
+		if !strings.Contains(body, want) {
+			t.Errorf("prometheus output lacks %q", want)
+		}
+	}
+}
+
+func TestMetricsJSON(t *testing.T) {
+	ts, a := newTestServer(t)
+	a.Table().Upsert(membership.Member{Name: "far", Addr: netip.MustParseAddr("127.0.4.4"), Datacenter: "dc2", State: membership.StateAlive})
+	resp, body := get(t, ts.URL+"/v1/agent/metrics")
+	if resp.StatusCode != 200 || resp.Header.Get("Content-Type") != "application/json" {
+		t.Fatalf("status %d, Content-Type %q", resp.StatusCode, resp.Header.Get("Content-Type"))
+	}
+	var m Metrics
+	if err := json.Unmarshal([]byte(body), &m); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := time.Parse("2006-01-02 15:04:05 -0700 MST", m.Timestamp); err != nil {
+		t.Errorf("Timestamp %q is not in Consul's format: %v", m.Timestamp, err)
+	}
+	gauge := func(name string, labels map[string]string) (float32, bool) {
+		for _, g := range m.Gauges {
+			if g.Name == name && equalLabels(g.Labels, labels) {
+				return g.Value, true
+			}
+		}
+		return 0, false
+	}
+	for _, tt := range []struct {
+		dc, status string
+		want       float32
+	}{{"dc1", "alive", 1}, {"dc1", "failed", 1}, {"dc1", "leaving", 0}, {"dc2", "alive", 1}, {"dc2", "failed", 0}} {
+		if v, ok := gauge("discod_members", map[string]string{"datacenter": tt.dc, "status": tt.status}); !ok || v != tt.want {
+			t.Errorf("gauge discod_members{%s,%s} = %v, %v; want %v", tt.dc, tt.status, v, ok, tt.want)
+		}
+	}
+	if _, ok := gauge("go_goroutines", map[string]string{}); !ok {
+		t.Error("runtime gauge go_goroutines missing from the JSON")
+	}
+	var joins *SampledValue
+	for i, c := range m.Counters {
+		if c.Name == "discod_member_events_total" && c.Labels["event"] == "join" {
+			joins = &m.Counters[i]
+		}
+	}
+	if joins == nil || joins.Count != 2 || joins.Sum != 2 {
+		t.Errorf("counter discod_member_events_total{event=join} = %+v; want Count and Sum 2", joins)
+	}
+	if m.Points == nil || m.Samples == nil || m.Counters == nil {
+		t.Errorf("Points, Samples and Counters must be arrays, not null: %s", body[:min(len(body), 200)])
+	}
+
+	resp, body = get(t, ts.URL+"/v1/agent/metrics?format=json")
+	if resp.StatusCode != 400 || !strings.Contains(body, `unknown metrics format "json"`) {
+		t.Errorf("format=json = %d %q; want 400 naming the format", resp.StatusCode, body)
+	}
+}
+
+func equalLabels(a, b map[string]string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for k, v := range a {
+		if b[k] != v {
+			return false
+		}
+	}
+	return true
+}
+
+// TestMetricNames runs promlint over discod's own metrics.
+func TestMetricNames(t *testing.T) {
+	a := testAgent(t)
+	reg := prometheus.NewRegistry()
+	if err := reg.Register(&memberCollector{agent: a}); err != nil {
+		t.Fatal(err)
+	}
+	mfs, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(mfs) != 2 {
+		t.Fatalf("gathered %d metric families; want 2 (discod_members, discod_member_events_total)", len(mfs))
+	}
+	problems, err := promlint.NewWithMetricFamilies(mfs).Lint()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range problems {
+		t.Errorf("promlint: %s: %s", p.Metric, p.Text)
+	}
+}
+
+// TestEventTracker feeds snapshots of a table to the tracker and checks
+// the events it derives.
+func TestEventTracker(t *testing.T) {
+	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	at := func(s int) time.Time { return t0.Add(time.Duration(s) * time.Second) }
+	m := func(name string, s membership.State, changed int) membership.Member {
+		return membership.Member{Name: name, State: s, StateChanged: at(changed)}
+	}
+	const (
+		alive   = membership.StateAlive
+		leaving = membership.StateLeaving
+		left    = membership.StateLeft
+		failed  = membership.StateFailed
+	)
+	tr := &eventTracker{}
+	steps := []struct {
+		name string
+		snap []membership.Member
+		want [numEvents]uint64 // join, leave, failure, reap
+	}{
+		{"first snapshot counts every member by its state",
+			[]membership.Member{m("a", alive, 0), m("b", alive, 0), m("c", failed, 0), m("d", left, 0)}, [numEvents]uint64{2, 1, 1, 0}},
+		{"nothing changed", []membership.Member{m("a", alive, 0), m("b", alive, 0), m("c", failed, 0), m("d", left, 0)}, [numEvents]uint64{2, 1, 1, 0}},
+		{"b fails, c comes back",
+			[]membership.Member{m("a", alive, 0), m("b", failed, 5), m("c", alive, 5), m("d", left, 0)}, [numEvents]uint64{3, 1, 2, 0}},
+		{"a starts leaving", []membership.Member{m("a", leaving, 6), m("b", failed, 5), m("c", alive, 5), m("d", left, 0)}, [numEvents]uint64{3, 2, 2, 0}},
+		{"a has left: same leave", []membership.Member{m("a", left, 7), m("b", failed, 5), m("c", alive, 5), m("d", left, 0)}, [numEvents]uint64{3, 2, 2, 0}},
+		{"d reaped, names compared without case", []membership.Member{m("A", left, 7), m("b", failed, 5), m("c", alive, 5)}, [numEvents]uint64{3, 2, 2, 1}},
+		{"c flapped between scrapes: the return is seen", []membership.Member{m("A", left, 7), m("b", failed, 5), m("c", alive, 9)}, [numEvents]uint64{4, 2, 2, 1}},
+	}
+	for _, st := range steps {
+		t.Run(st.name, func(t *testing.T) {
+			if got := tr.observe(st.snap); got != st.want {
+				t.Errorf("counts (join, leave, failure, reap) = %v; want %v", got, st.want)
+			}
+		})
+	}
+}

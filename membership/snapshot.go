@@ -1,0 +1,137 @@
+package membership
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"net/netip"
+	"os"
+
+	"github.com/discod/discod/internal/atomicfile"
+)
+
+// snapshotVersion is the format version of the snapshot file. A reader
+// accepts this version and older ones it knows how to convert.
+const snapshotVersion = 1
+
+// snapshot is what the agent keeps in Config.SnapshotPath so that a
+// restarted node can rejoin the peers it last knew without -join. Unlike
+// serf's, it keeps failed peers too: after a whole-cluster outage every
+// node is "failed" to the others, and those addresses are exactly the ones
+// to try.
+type snapshot struct {
+	Version int            `json:"version"`
+	Left    bool           `json:"left"` // the node left gracefully: do not rejoin unless asked (-rejoin)
+	Peers   []snapshotPeer `json:"peers"`
+}
+
+type snapshotPeer struct {
+	Name string `json:"name"`
+	Addr string `json:"addr"` // ip:port
+}
+
+// readSnapshot reads path. A missing file is an empty snapshot.
+func readSnapshot(path string) (snapshot, error) {
+	var s snapshot
+	b, err := os.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return s, nil
+	}
+	if err != nil {
+		return s, err
+	}
+	if err := json.Unmarshal(b, &s); err != nil {
+		return snapshot{}, fmt.Errorf("not a snapshot: %w", err)
+	}
+	if s.Version < 1 || s.Version > snapshotVersion {
+		return snapshot{}, fmt.Errorf("snapshot version %d not understood (this build reads 1 to %d)", s.Version, snapshotVersion)
+	}
+	for _, p := range s.Peers {
+		if _, err := netip.ParseAddrPort(p.Addr); err != nil {
+			return snapshot{}, fmt.Errorf("peer %q: %w", p.Name, err)
+		}
+	}
+	return s, nil
+}
+
+// loadSnapshot reads the snapshot at start. An unreadable one is moved
+// aside and logged, never fatal: a crash or a disk error must not stop the
+// next start.
+func (a *Agent) loadSnapshot() {
+	path := a.cfg.SnapshotPath
+	if path == "" {
+		return
+	}
+	s, err := readSnapshot(path)
+	if err != nil {
+		aside := path + ".corrupt"
+		_ = os.Rename(path, aside)
+		a.log.Warn("ignoring unreadable snapshot; starting without previous peers", "file", path, "moved_to", aside, "error", err)
+		return
+	}
+	a.previous = s
+}
+
+// PreviousPeers returns the peer addresses the snapshot held at start and
+// whether the node had left gracefully before it stopped.
+func (a *Agent) PreviousPeers() (addrs []string, left bool) {
+	for _, p := range a.previous.Peers {
+		addrs = append(addrs, p.Addr)
+	}
+	return addrs, a.previous.Left
+}
+
+// writeSnapshot records the peers that are alive or failed now (not left
+// ones, and not ourselves).
+func (a *Agent) writeSnapshot(left bool) error {
+	if a.cfg.SnapshotPath == "" {
+		return nil
+	}
+	a.snapMu.Lock()
+	defer a.snapMu.Unlock()
+	return a.writeSnapshotLocked(left)
+}
+
+func (a *Agent) writeSnapshotLocked(left bool) error {
+	s := snapshot{Version: snapshotVersion, Left: left, Peers: []snapshotPeer{}}
+	for _, m := range a.table.Members() {
+		if m.Name == a.cfg.NodeName || !m.Addr.IsValid() {
+			continue
+		}
+		if m.State == StateAlive || m.State == StateFailed {
+			s.Peers = append(s.Peers, snapshotPeer{Name: m.Name, Addr: netip.AddrPortFrom(m.Addr, m.Port).String()})
+		}
+	}
+	b, err := json.MarshalIndent(s, "", "  ")
+	if err != nil {
+		return err
+	}
+	if err := atomicfile.Write(a.cfg.SnapshotPath, b, 0o600); err != nil {
+		return fmt.Errorf("write snapshot: %w", err)
+	}
+	return nil
+}
+
+// snapshotIfChanged writes the snapshot when the table changed since the
+// last write; a failure is logged once until a write succeeds again.
+func (a *Agent) snapshotIfChanged() {
+	if a.cfg.SnapshotPath == "" {
+		return
+	}
+	a.snapMu.Lock()
+	defer a.snapMu.Unlock()
+	g := a.table.Generation()
+	if g == a.snapGen || a.Left() {
+		return
+	}
+	if err := a.writeSnapshotLocked(false); err != nil {
+		if !a.snapFailing {
+			a.log.Error("cannot save the peer snapshot; a restart will need -join", "error", err)
+		}
+		a.snapFailing = true
+		return
+	}
+	a.snapFailing = false
+	a.snapGen = g
+}
