@@ -1,6 +1,7 @@
 package test
 
 import (
+	"encoding/json"
 	"io"
 	"net/http"
 	"os"
@@ -118,4 +119,39 @@ func TestBootstrapExpectReadiness(t *testing.T) {
 	if c := one.signal(syscall.SIGINT); c != 0 {
 		t.Errorf("s1 exit after SIGINT = %d; want 0", c)
 	}
+}
+
+// TestMembersOptions: -status filters by a regexp, -detailed shows tags,
+// -format=json prints the API's member objects.
+func TestMembersOptions(t *testing.T) {
+	a := startAgent(t, "m1", "127.0.0.17", "-server", "-node=m1", "-bind=127.0.0.17", "-client=127.0.0.17", "-node-meta=rack:r1")
+	const h = "127.0.0.17:8500"
+	out, _, code := cli(t, "members", "-http-addr", h, "-status=^(alive|left)$")
+	if code != 0 || !strings.Contains(out, "m1 ") {
+		t.Errorf("-status=alive: %d %q", code, out)
+	}
+	out, _, _ = cli(t, "members", "-http-addr", h, "-status=failed")
+	if strings.Contains(out, "m1") {
+		t.Errorf("-status=failed listed an alive member: %q", out)
+	}
+	out, _, _ = cli(t, "members", "-http-addr", h, "-detailed")
+	if !strings.Contains(out, "role=consul") || !strings.Contains(out, "dc=dc1") {
+		t.Errorf("-detailed lacks tags: %q", out)
+	}
+	out, _, _ = cli(t, "members", "-http-addr", h, "-format=json")
+	var ms []struct {
+		Name   string
+		Addr   string
+		Status int
+	}
+	if err := json.Unmarshal([]byte(out), &ms); err != nil || len(ms) != 1 || ms[0].Name != "m1" || ms[0].Status != 1 {
+		t.Errorf("-format=json = %q (%v)", out, err)
+	}
+	if _, errOut, code := cli(t, "members", "-http-addr", h, "-status=("); code != 1 || !strings.Contains(errOut, "-status") {
+		t.Errorf("bad regexp: exit %d %q", code, errOut)
+	}
+	if _, errOut, code := cli(t, "members", "-http-addr", h, "-format=xml"); code != 1 || !strings.Contains(errOut, "xml") {
+		t.Errorf("bad format: exit %d %q", code, errOut)
+	}
+	a.signal(syscall.SIGINT)
 }
