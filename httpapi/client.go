@@ -107,3 +107,12 @@ func (c *Client) Join(ctx context.Context, addr string) error {
 func (c *Client) Leave(ctx context.Context) error {
 	return c.do(ctx, http.MethodPut, "/v1/agent/leave", nil)
 }
+
+// ForceLeave asks the agent to force a failed member out (prune: remove it).
+func (c *Client) ForceLeave(ctx context.Context, node string, prune bool) error {
+	path := "/v1/agent/force-leave/" + url.PathEscape(node)
+	if prune {
+		path += "?prune"
+	}
+	return c.do(ctx, http.MethodPut, path, nil)
+}

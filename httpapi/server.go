@@ -46,6 +46,7 @@ func (s *Server) Handler() http.Handler {
 	// Write endpoints go through s.write, the token check (auth.go).
 	mux.HandleFunc("PUT /v1/agent/join/{addr...}", s.write(s.join))
 	mux.HandleFunc("PUT /v1/agent/leave", s.write(s.leave))
+	mux.HandleFunc("PUT /v1/agent/force-leave/{node}", s.write(s.forceLeave))
 	mux.HandleFunc("GET /v1/catalog/nodes", s.catalogNodes)
 	mux.HandleFunc("GET /v1/catalog/node/{name}", s.catalogNode)
 	mux.HandleFunc("GET /v1/catalog/datacenters", s.datacenters)

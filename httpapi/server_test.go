@@ -94,6 +94,10 @@ func TestEndpoints(t *testing.T) {
 		{"join needs PUT", "GET", "/v1/agent/join/127.0.0.1", 405, ""},
 		{"join unreachable", "PUT", "/v1/agent/join/127.0.4.99:1", 500, "127.0.4.99:1"},
 		{"join wan refused", "PUT", "/v1/agent/join/127.0.4.99?wan=1", 400, "WAN"},
+		{"force-leave unknown", "PUT", "/v1/agent/force-leave/nobody", 404, "nobody"},
+		{"force-leave alive", "PUT", "/v1/agent/force-leave/agent-one", 409, "failed members"},
+		{"force-leave failed", "PUT", "/v1/agent/force-leave/dead?prune", 200, ""},
+		{"force-leave needs PUT", "GET", "/v1/agent/force-leave/dead", 405, ""},
 		{"leave", "PUT", "/v1/agent/leave", 200, ""},
 	}
 	for _, tt := range tests {

@@ -23,8 +23,9 @@ type Agent struct {
 	table *Table
 	log   *slog.Logger
 	local Member
-	meta  nodeMeta  // what we gossip about ourselves
-	dlg   *delegate // serves meta to memberlist
+	meta  nodeMeta                         // what we gossip about ourselves
+	dlg   *delegate                        // serves meta to memberlist
+	queue *memberlist.TransmitLimitedQueue // our outgoing user messages
 
 	// lifeMu serialises Leave and Shutdown and guards shut (memberlist
 	// panics on Leave after Shutdown). left is set under lifeMu but read
@@ -91,6 +92,14 @@ func New(cfg Config) (*Agent, error) {
 	}
 	a := &Agent{cfg: cfg, table: NewTable(), log: cfg.Logger, stop: make(chan struct{}), meta: meta, dlg: &delegate{}}
 	a.dlg.meta.Store(&encoded)
+	a.dlg.handle = a.handleMsg
+	a.queue = &memberlist.TransmitLimitedQueue{
+		// The table, not memberlist, counts nodes: memberlist must not be
+		// called back from its own gossip path.
+		NumNodes:       func() int { return max(a.table.Count(StateAlive, "", ""), 1) },
+		RetransmitMult: 4,
+	}
+	a.dlg.queue = a.queue
 
 	var mc *memberlist.Config
 	switch cfg.Profile {

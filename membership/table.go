@@ -63,6 +63,28 @@ func (t *Table) Upsert(m Member) {
 	}
 }
 
+// setState changes the state of an existing member and reports whether it
+// did.
+func (t *Table) setState(name string, s State) bool {
+	key := strings.ToLower(name)
+	t.mu.Lock()
+	m, ok := t.byName[key]
+	if !ok || m.State == s {
+		t.mu.Unlock()
+		return false
+	}
+	from := m.State
+	cp := *m
+	cp.State, cp.StateChanged = s, time.Now()
+	t.byName[key] = &cp
+	t.mu.Unlock()
+	t.generation.Add(1)
+	if t.onChange != nil {
+		t.onChange(cp.Name, from, s)
+	}
+	return true
+}
+
 // Remove drops a member from the table (reaping, force-leave -prune).
 func (t *Table) Remove(name string) bool {
 	key := strings.ToLower(name)

@@ -186,3 +186,27 @@ func TestPartitionHeals(t *testing.T) {
 		})
 	}
 }
+
+// TestForceLeave: a failed member forced out is left on every agent at
+// once; -prune removes it; a live member cannot be forced out.
+func TestForceLeave(t *testing.T) {
+	agents, _ := cluster(t, 3)
+	if _, errOut, code := cli(t, "force-leave", "-http-addr", httpAddr(0), "node-1"); code != 1 || !strings.Contains(errOut, "failed members") {
+		t.Errorf("force-leave of a live member: exit %d %q", code, errOut)
+	}
+	_ = agents[2].cmd.Process.Signal(syscall.SIGKILL)
+	agents[2].waitExit()
+	waitFor(t, 30*time.Second, "node-2 failed on node-0", func() bool { return memberStatus(t, httpAddr(0), "node-2") == "failed" })
+	if _, errOut, code := cli(t, "force-leave", "-http-addr", httpAddr(0), "node-2"); code != 0 {
+		t.Fatalf("force-leave: exit %d %q", code, errOut)
+	}
+	for i := range 2 {
+		waitFor(t, 10*time.Second, "node-2 left on "+nodeName(i), func() bool { return memberStatus(t, httpAddr(i), "node-2") == "left" })
+	}
+	if _, errOut, code := cli(t, "force-leave", "-prune", "-http-addr", httpAddr(1), "node-2"); code != 0 {
+		t.Fatalf("force-leave -prune: exit %d %q", code, errOut)
+	}
+	for i := range 2 {
+		waitFor(t, 10*time.Second, "node-2 gone from "+nodeName(i), func() bool { return memberStatus(t, httpAddr(i), "node-2") == "" })
+	}
+}

@@ -24,6 +24,7 @@ func commands() []command {
 	return []command{
 		{"agent", "Runs a discod agent", runAgent},
 		{"corefile", "Prints the Corefile the agent flags and config would generate", runCorefile},
+		{"force-leave", "Forces a failed member out of the cluster", runForceLeave},
 		{"join", "Tells a running agent to join the cluster", runJoin},
 		{"leave", "Gracefully leaves the cluster and shuts down", runLeave},
 		{"members", "Lists the members of the cluster", runMembers},

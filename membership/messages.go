@@ -1,0 +1,73 @@
+package membership
+
+import (
+	"encoding/binary"
+	"errors"
+
+	"github.com/hashicorp/memberlist"
+)
+
+// User messages ride on memberlist's gossip (GetBroadcasts/NotifyMsg). The
+// first byte is the message type; the rest is a sequence of
+// length-prefixed strings. A node ignores types it does not know, so newer
+// message types never break older nodes.
+const (
+	msgForceLeave byte = 1 // node name, "1" to prune
+)
+
+// broadcast is one queued user message. Messages about the same node
+// invalidate each other, so only the latest one keeps spreading.
+type broadcast struct {
+	name string
+	msg  []byte
+}
+
+func (b *broadcast) Invalidates(other memberlist.Broadcast) bool {
+	o, ok := other.(*broadcast)
+	return ok && o.name == b.name && o.msg[0] == b.msg[0]
+}
+func (b *broadcast) Message() []byte { return b.msg }
+func (b *broadcast) Finished()       {}
+
+func encodeMsg(typ byte, fields ...string) []byte {
+	b := []byte{typ}
+	for _, f := range fields {
+		b = binary.AppendUvarint(b, uint64(len(f)))
+		b = append(b, f...)
+	}
+	return b
+}
+
+var errBadMsg = errors.New("malformed user message")
+
+func decodeFields(b []byte) ([]string, error) {
+	var out []string
+	for len(b) > 0 {
+		n, k := binary.Uvarint(b)
+		if k <= 0 || uint64(len(b)-k) < n {
+			return nil, errBadMsg
+		}
+		out = append(out, string(b[k:k+int(n)]))
+		b = b[k+int(n):]
+	}
+	return out, nil
+}
+
+// handleMsg dispatches a user message. It runs on memberlist's packet
+// path and must not block.
+func (a *Agent) handleMsg(b []byte) {
+	if len(b) == 0 {
+		return
+	}
+	fields, err := decodeFields(b[1:])
+	if err != nil {
+		a.log.Warn("ignoring a malformed gossip message", "type", b[0], "error", err)
+		return
+	}
+	switch b[0] {
+	case msgForceLeave:
+		if len(fields) == 2 {
+			a.applyForceLeave(fields[0], fields[1] == "1")
+		}
+	}
+}
