@@ -158,7 +158,7 @@ type Runtime struct {
 	// (AES-128/192/256); "" for none. Flag -encrypt, key encrypt.
 	Encrypt string
 
-	// HTTPToken is the token the HTTP API requires for requests; "" for
+	// HTTPToken is the token the HTTP API requires for write requests; "" for
 	// none. Flag -http-token, key http_token.
 	HTTPToken string
 

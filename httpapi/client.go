@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -54,7 +55,11 @@ func (c *Client) Addr() string { return c.base }
 // Errors are one line: an unreachable agent names the address tried; an
 // error response carries the agent's own reason.
 func (c *Client) do(ctx context.Context, method, path string, out any) error {
-	req, err := http.NewRequestWithContext(ctx, method, c.base+path, nil)
+	return c.doBody(ctx, method, path, nil, out)
+}
+
+func (c *Client) doBody(ctx context.Context, method, path string, body io.Reader, out any) error {
+	req, err := http.NewRequestWithContext(ctx, method, c.base+path, body)
 	if err != nil {
 		return err
 	}
@@ -70,17 +75,17 @@ func (c *Client) do(ctx context.Context, method, path string, out any) error {
 		return fmt.Errorf("%w at %s: %v", ErrUnreachable, c.base, err)
 	}
 	defer resp.Body.Close()
-	body, err := io.ReadAll(io.LimitReader(resp.Body, 64<<20))
+	answer, err := io.ReadAll(io.LimitReader(resp.Body, 64<<20))
 	if err != nil {
 		return fmt.Errorf("read answer from %s: %w", c.base, err)
 	}
 	if resp.StatusCode != http.StatusOK {
-		return fmt.Errorf("%s (HTTP %d)", strings.TrimSpace(string(body)), resp.StatusCode)
+		return fmt.Errorf("%s (HTTP %d)", strings.TrimSpace(string(answer)), resp.StatusCode)
 	}
 	if out == nil {
 		return nil
 	}
-	if err := json.Unmarshal(body, out); err != nil {
+	if err := json.Unmarshal(answer, out); err != nil {
 		return fmt.Errorf("agent at %s sent unreadable JSON for %s: %w", c.base, path, err)
 	}
 	return nil
@@ -106,6 +111,18 @@ func (c *Client) Join(ctx context.Context, addr string) error {
 // Leave asks the agent to leave gracefully and shut down.
 func (c *Client) Leave(ctx context.Context) error {
 	return c.do(ctx, http.MethodPut, "/v1/agent/leave", nil)
+}
+
+// Keyring runs a keyring operation: method GET (list), POST (install),
+// PUT (use) or DELETE (remove); key is empty for a list.
+func (c *Client) Keyring(ctx context.Context, method, key string) ([]KeyringResponse, error) {
+	var body io.Reader
+	if key != "" {
+		b, _ := json.Marshal(keyringRequest{Key: key})
+		body = bytes.NewReader(b)
+	}
+	var out []KeyringResponse
+	return out, c.doBody(ctx, method, "/v1/operator/keyring", body, &out)
 }
 
 // ForceLeave asks the agent to force a failed member out (prune: remove it).

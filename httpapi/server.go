@@ -47,6 +47,10 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("PUT /v1/agent/join/{addr...}", s.write(s.join))
 	mux.HandleFunc("PUT /v1/agent/leave", s.write(s.leave))
 	mux.HandleFunc("PUT /v1/agent/force-leave/{node}", s.write(s.forceLeave))
+	// Keys are secrets: listing them needs the write token too.
+	for _, m := range []string{"GET", "POST", "PUT", "DELETE"} {
+		mux.HandleFunc(m+" /v1/operator/keyring", s.write(s.keyring))
+	}
 	mux.HandleFunc("GET /v1/catalog/nodes", s.catalogNodes)
 	mux.HandleFunc("GET /v1/catalog/node/{name}", s.catalogNode)
 	mux.HandleFunc("GET /v1/catalog/datacenters", s.datacenters)

@@ -40,6 +40,11 @@ type Agent struct {
 	conflictAddr string
 	conflictAt   time.Time
 
+	// keyring is memberlist's keyring (nil without encryption); kr tracks
+	// keyring fan-outs in flight.
+	keyring *memberlist.Keyring
+	kr      keyringState
+
 	// previous is the snapshot read at start.
 	previous snapshot
 	// snapMu serialises snapshot writes and guards snapGen (the table
@@ -133,6 +138,15 @@ func New(cfg Config) (*Agent, error) {
 	// name over as soon as the old one is failed (left names are always
 	// free). A live holder of the name is never displaced.
 	mc.DeadNodeReclaimTime = time.Nanosecond
+	if len(cfg.Keys) > 0 {
+		kr, err := memberlist.NewKeyring(cfg.Keys, cfg.Keys[0])
+		if err != nil {
+			_ = transport.Shutdown()
+			return nil, fmt.Errorf("gossip keyring: %w", err)
+		}
+		a.keyring, mc.Keyring = kr, kr
+		mc.GossipVerifyIncoming, mc.GossipVerifyOutgoing = true, true
+	}
 	mc.DelegateProtocolVersion = metaVersion
 	mc.DelegateProtocolMin = metaVersion
 	mc.DelegateProtocolMax = metaVersion
@@ -193,7 +207,7 @@ func (a *Agent) Join(addrs []string) (int, error) {
 		k, err := a.ml.Join([]string{addr})
 		n += k
 		if err != nil {
-			errs = append(errs, fmt.Errorf("%s: %w", addr, unwrapJoinError(err)))
+			errs = append(errs, fmt.Errorf("%s: %w%s", addr, unwrapJoinError(err), keyHint(err.Error())))
 		}
 	}
 	if other := a.conflictSince(start); other != "" {

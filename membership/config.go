@@ -83,6 +83,16 @@ type Config struct {
 	// go out. Default 5 s. A timeout is logged and shutdown goes on.
 	LeaveTimeout time.Duration
 
+	// Keys is the gossip keyring, primary key first (16, 24 or 32 bytes
+	// each). Empty: gossip is not encrypted. With keys, every packet is
+	// encrypted and unencrypted or wrongly keyed peers are refused, so
+	// encrypted and plain agents never silently mix.
+	Keys [][]byte
+
+	// KeyringPath is where keyring changes (KeyringOp) are saved, so a
+	// restart keeps a rotated keyring. Default "": not saved.
+	KeyringPath string
+
 	// SnapshotPath is the file where the agent keeps the peers it knows, so
 	// a restart can rejoin them without -join (see Agent.PreviousPeers).
 	// Written atomically about once a second when the table changed, and on
@@ -169,6 +179,11 @@ func (c *Config) validate() error {
 	case "", "lan", "wan", "local":
 	default:
 		return fmt.Errorf("gossip profile %q is not lan, wan or local", c.Profile)
+	}
+	for i, k := range c.Keys {
+		if len(k) != 16 && len(k) != 24 && len(k) != 32 {
+			return fmt.Errorf("gossip key %d is %d bytes; it must be 16, 24 or 32 bytes", i+1, len(k))
+		}
 	}
 	if c.BootstrapExpect < 0 {
 		return fmt.Errorf("bootstrap-expect %d is negative", c.BootstrapExpect)

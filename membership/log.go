@@ -6,6 +6,7 @@ import (
 	"log"
 	"log/slog"
 	"strconv"
+	"strings"
 )
 
 // newMemberlistLogger returns a *log.Logger for memberlist whose "[LEVEL]
@@ -29,8 +30,21 @@ func (w *levelWriter) Write(p []byte) (int, error) {
 			break
 		}
 	}
-	w.l.Log(context.Background(), level, string(line))
+	msg := string(line)
+	w.l.Log(context.Background(), level, msg+keyHint(msg))
 	return len(p), nil
 }
 
 func itoa(p uint16) string { return strconv.Itoa(int(p)) }
+
+// keyHint explains the errors memberlist reports when two agents do not
+// share a gossip key (or one has none): the peer just hangs up, which
+// memberlist reports as EOF or a failed decryption.
+func keyHint(msg string) string {
+	for _, s := range []string{"EOF", "connection reset by peer", "decrypt", "Encryption is configured but", "encryption is not configured", "Unknown message type", "No installed keys"} {
+		if strings.Contains(msg, s) {
+			return " (encryption key mismatch? every agent must use the same gossip key, -encrypt, or none)"
+		}
+	}
+	return ""
+}

@@ -69,5 +69,13 @@ func (a *Agent) handleMsg(b []byte) {
 		if len(fields) == 2 {
 			a.applyForceLeave(fields[0], fields[1] == "1")
 		}
+	case msgKeyringReq:
+		if len(fields) == 4 {
+			go a.handleKeyringReq(fields[0], fields[1], fields[2], fields[3])
+		}
+	case msgKeyringResp:
+		if len(fields) == 5 {
+			a.handleKeyringResp(fields)
+		}
 	}
 }

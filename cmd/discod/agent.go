@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"flag"
@@ -12,6 +13,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -97,6 +99,11 @@ func (d *daemon) start() error {
 	}
 	if rt.DataDir != "" {
 		mc.SnapshotPath = filepath.Join(rt.DataDir, snapshotFile)
+		mc.KeyringPath = filepath.Join(rt.DataDir, keyringFile)
+	}
+	if mc.Keys, err = d.gossipKeys(mc.KeyringPath); err != nil {
+		_ = ln.Close()
+		return err
 	}
 	mc.Logger = d.log.With("component", "gossip")
 	d.agent, err = membership.New(mc)
@@ -167,6 +174,39 @@ func (d *daemon) rejoinPrevious() {
 	}()
 }
 
+// gossipKeys returns the keyring to start with. A keyring saved in the data
+// dir (it follows rotations) wins over -encrypt, which only seeds a new one;
+// when the saved keyring lacks the -encrypt key the agent says so instead
+// of silently preferring one.
+func (d *daemon) gossipKeys(path string) ([][]byte, error) {
+	flagKey := d.rt.EncryptKey()
+	saved, err := membership.ReadKeyringFile(path)
+	if err != nil || path == "" {
+		if err != nil {
+			return nil, fmt.Errorf("gossip keyring: %w (fix or remove the file; -encrypt seeds a new one)", err)
+		}
+		if flagKey == nil {
+			return nil, nil
+		}
+		return [][]byte{flagKey}, nil
+	}
+	if saved != nil {
+		if flagKey != nil && !slices.ContainsFunc(saved, func(k []byte) bool { return bytes.Equal(k, flagKey) }) {
+			d.log.Warn("the keyring saved in the data dir does not contain the -encrypt key; using the saved keyring, which follows rotations. Set -encrypt to the current primary key (discod keyring -list), or remove the file to start over from -encrypt",
+				"file", path, "keys", len(saved))
+		}
+		return saved, nil
+	}
+	if flagKey == nil {
+		return nil, nil
+	}
+	keys := [][]byte{flagKey}
+	if err := membership.WriteKeyringFile(path, keys); err != nil {
+		return nil, fmt.Errorf("gossip keyring: save %s: %w", path, err)
+	}
+	return keys, nil
+}
+
 // corefile returns the Corefile to run: the user's (-corefile) or the one
 // rendered from the agent's settings.
 func (d *daemon) corefile(rt *config.Runtime) (string, []byte, error) {
@@ -216,10 +256,11 @@ func (d *daemon) banner(httpAddr string) {
             Server: %s
        Client Addr: %s (HTTP: %d, DNS: %d)
       Cluster Addr: %s (LAN: %d)
+    Gossip Encrypt: %v
         DNS domain: %s
 ==> discod agent running!
 `, version, rt.NodeName, d.agent.Config().NodeID, rt.Datacenter, server,
-		rt.ClientAddr, rt.Ports.HTTP, rt.Ports.DNS, local.Addr, local.Port, rt.Domain)
+		rt.ClientAddr, rt.Ports.HTTP, rt.Ports.DNS, local.Addr, local.Port, d.agent.Encrypted(), rt.Domain)
 	d.log.Info("agent running", "node", rt.NodeName, "http", httpAddr)
 }
 

@@ -21,6 +21,9 @@ const nodeIDFile = "node-id"
 // restart (membership.Config.SnapshotPath).
 const snapshotFile = "peers.json"
 
+// keyringFile holds the gossip keyring (membership.Config.KeyringPath).
+const keyringFile = "keyring"
+
 var uuidRE = regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$`)
 
 // prepareDataDir creates dir if needed, checks it is writable, and returns

@@ -26,6 +26,8 @@ func commands() []command {
 		{"corefile", "Prints the Corefile the agent flags and config would generate", runCorefile},
 		{"force-leave", "Forces a failed member out of the cluster", runForceLeave},
 		{"join", "Tells a running agent to join the cluster", runJoin},
+		{"keygen", "Generates a new gossip encryption key", runKeygen},
+		{"keyring", "Manages the gossip encryption keyring of the cluster", runKeyring},
 		{"leave", "Gracefully leaves the cluster and shuts down", runLeave},
 		{"members", "Lists the members of the cluster", runMembers},
 		{"version", "Prints the discod version", runVersion},
