@@ -31,7 +31,7 @@ func (w *levelWriter) Write(p []byte) (int, error) {
 		}
 	}
 	msg := string(line)
-	w.l.Log(context.Background(), level, msg+keyHint(msg))
+	w.l.Log(context.Background(), level, msg+keyHint(msg)+udpHint(msg))
 	return len(p), nil
 }
 
@@ -45,6 +45,15 @@ func keyHint(msg string) string {
 		if strings.Contains(msg, s) {
 			return " (encryption key mismatch? every agent must use the same gossip key, -encrypt, or none)"
 		}
+	}
+	return ""
+}
+
+// udpHint explains memberlist's "Was able to connect to X over TCP but UDP
+// probes failed" in terms of what the operator must change.
+func udpHint(msg string) string {
+	if strings.Contains(msg, "over TCP but UDP probes failed") {
+		return " (UDP to the gossip port is blocked while TCP works: allow UDP as well as TCP on the gossip port, 8301 by default, in every firewall between the agents)"
 	}
 	return ""
 }
