@@ -1,6 +1,7 @@
 package config
 
 import (
+	"crypto/tls"
 	"fmt"
 	"net/netip"
 	"slices"
@@ -38,6 +39,9 @@ func build(st *store, e *env) (*Runtime, error) {
 
 	get(st, "ports.dns", &r.Ports.DNS)
 	get(st, "ports.http", &r.Ports.HTTP)
+	get(st, "ports.https", &r.Ports.HTTPS)
+	get(st, "cert_file", &r.CertFile)
+	get(st, "key_file", &r.KeyFile)
 	get(st, "ports.serf_lan", &r.Ports.SerfLAN)
 	get(st, "ports.serf_wan", &r.Ports.SerfWAN)
 
@@ -176,6 +180,9 @@ func (r *Runtime) crossCheck(st *store) error {
 	if err := r.checkPorts(st); err != nil {
 		return err
 	}
+	if err := r.checkTLS(st); err != nil {
+		return err
+	}
 	return r.checkRecursorLoop(st)
 }
 
@@ -188,7 +195,7 @@ func (r *Runtime) checkPorts(st *store) error {
 		key string
 		n   int
 	}
-	client := []port{{"ports.dns", r.Ports.DNS}, {"ports.http", r.Ports.HTTP}}
+	client := []port{{"ports.dns", r.Ports.DNS}, {"ports.http", r.Ports.HTTP}, {"ports.https", r.Ports.HTTPS}}
 	gossip := []port{{"ports.serf_lan", r.Ports.SerfLAN}, {"ports.serf_wan", r.Ports.SerfWAN}}
 	groups := [][]port{client, gossip}
 	if r.ClientAddr == r.BindAddr || r.ClientAddr.IsUnspecified() || r.BindAddr.IsUnspecified() {
@@ -202,6 +209,21 @@ func (r *Runtime) checkPorts(st *store) error {
 				}
 			}
 		}
+	}
+	return nil
+}
+
+// checkTLS requires a certificate and key, both loadable, when the HTTPS
+// port is set.
+func (r *Runtime) checkTLS(st *store) error {
+	if r.Ports.HTTPS == 0 {
+		return nil
+	}
+	if r.CertFile == "" || r.KeyFile == "" {
+		return fmt.Errorf("%s: the HTTPS port needs cert_file and key_file (-cert-file, -key-file)", origin(st, "ports.https"))
+	}
+	if _, err := tls.LoadX509KeyPair(r.CertFile, r.KeyFile); err != nil {
+		return fmt.Errorf("%s, %s: cannot load the HTTPS certificate and key: %w", origin(st, "cert_file"), origin(st, "key_file"), err)
 	}
 	return nil
 }

@@ -239,7 +239,6 @@ func TestConsulKeysWarn(t *testing.T) {
 		`config file testdata/consul.json: key "dns_config.allow_stale" is a Consul setting discod does not implement yet; ignored (discod answers from local state, which is always "stale")`,
 		`config file testdata/consul.json: key "dns_config.soa.expire" is a Consul setting discod does not implement yet; ignored`,
 		`config file testdata/consul.json: key "ports.grpc" is a Consul setting discod does not implement yet; ignored`,
-		`config file testdata/consul.json: key "ports.https" is a Consul setting discod does not implement yet; ignored`,
 		`config file testdata/consul.json: key "services" is a Consul setting discod does not implement yet; ignored`,
 		`config file testdata/consul.json: key "telemetry" is a Consul setting discod does not implement yet; ignored (use metrics_addr for Prometheus metrics)`,
 		`config file testdata/consul.json: key "ui" is a Consul setting discod does not implement yet; ignored`,

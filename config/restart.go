@@ -31,6 +31,8 @@ var restartSettings = []struct {
 	{"WAN retry join addresses (retry_join_wan)", func(r *Runtime) any { return r.RetryJoinWAN }},
 	{"DNS port (ports.dns)", func(r *Runtime) any { return r.Ports.DNS }},
 	{"HTTP port (ports.http)", func(r *Runtime) any { return r.Ports.HTTP }},
+	{"HTTPS port (ports.https)", func(r *Runtime) any { return r.Ports.HTTPS }},
+	{"HTTPS certificate (cert_file, key_file)", func(r *Runtime) any { return r.CertFile + "|" + r.KeyFile }},
 	{"Serf LAN port (ports.serf_lan)", func(r *Runtime) any { return r.Ports.SerfLAN }},
 	{"Serf WAN port (ports.serf_wan)", func(r *Runtime) any { return r.Ports.SerfWAN }},
 	{"JSON logging (log_json)", func(r *Runtime) any { return r.LogJSON }},

@@ -158,6 +158,11 @@ type Runtime struct {
 	// (AES-128/192/256); "" for none. Flag -encrypt, key encrypt.
 	Encrypt string
 
+	// CertFile and KeyFile are the PEM certificate chain and private key of
+	// the HTTPS API. Flags -cert-file, -key-file; keys cert_file, key_file.
+	// Required (and checked to load) when Ports.HTTPS is set.
+	CertFile, KeyFile string
+
 	// HTTPToken is the token the HTTP API requires for write requests; "" for
 	// none. Flag -http-token, key http_token.
 	HTTPToken string
@@ -186,6 +191,9 @@ type Ports struct {
 	// SerfLAN is the LAN gossip port on BindAddr. Flag -serf-lan-port,
 	// key ports.serf_lan. Default 8301.
 	SerfLAN int
+	// HTTPS is the HTTPS API port on ClientAddr; 0 (the default) is off.
+	// Flag -https-port, key ports.https.
+	HTTPS int
 	// SerfWAN is the WAN gossip port on BindAddr. Flag -serf-wan-port,
 	// key ports.serf_wan. Default 8302.
 	SerfWAN int

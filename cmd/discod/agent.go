@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
 	"errors"
 	"flag"
 	"fmt"
@@ -124,14 +125,32 @@ func (d *daemon) start() error {
 		return fmt.Errorf("DNS: %w", err)
 	}
 
+	var tlsLn net.Listener
+	if rt.Ports.HTTPS != 0 {
+		cert, err := tls.LoadX509KeyPair(rt.CertFile, rt.KeyFile)
+		if err == nil {
+			tlsLn, err = net.Listen("tcp", net.JoinHostPort(rt.ClientAddr.String(), strconv.Itoa(rt.Ports.HTTPS)))
+		}
+		if err != nil {
+			_ = ln.Close()
+			return fmt.Errorf("HTTPS API: %w", err)
+		}
+		tlsLn = tls.NewListener(tlsLn, &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12})
+	}
+
 	api := &httpapi.Server{Agent: d.agent, Version: version, Domain: rt.Domain, Leave: d.leaveFromAPI,
 		ListenAddr: rt.ClientAddr, Token: rt.HTTPToken}
 	d.httpSrv = &http.Server{Handler: api.Handler(), ReadHeaderTimeout: 10 * time.Second}
-	go func() {
-		if err := d.httpSrv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
-			d.log.Error("HTTP API stopped", "error", err)
+	for _, l := range []net.Listener{ln, tlsLn} {
+		if l == nil {
+			continue
 		}
-	}()
+		go func() {
+			if err := d.httpSrv.Serve(l); err != nil && !errors.Is(err, http.ErrServerClosed) {
+				d.log.Error("HTTP API stopped", "addr", l.Addr().String(), "error", err)
+			}
+		}()
+	}
 
 	d.banner(httpAddr)
 
