@@ -1,7 +1,7 @@
 # discod — common tasks. `make test` is the README's test command.
 GO ?= go
 
-.PHONY: build test lint vet bench install clean
+.PHONY: build test lint vet bench install clean stock-coredns
 
 build:
 	$(GO) build -o bin/discod ./cmd/discod
@@ -24,3 +24,9 @@ bench:
 
 clean:
 	rm -rf bin
+
+# Builds a stock CoreDNS v1.15.0 with consulnode from a copy of its module
+# source and runs it joined to a discod agent (test/stockcoredns). Heavy
+# (about 200 modules, needs the module proxy), so not part of `make test`.
+stock-coredns:
+	DISCOD_STOCK_COREDNS=1 $(GO) test -count=1 -timeout 30m -v ./test/stockcoredns/
