@@ -3,8 +3,10 @@ package config
 import (
 	"crypto/tls"
 	"fmt"
+	"net"
 	"net/netip"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/discod/discod/membership"
@@ -62,6 +64,8 @@ func build(st *store, e *env) (*Runtime, error) {
 
 	get(st, "corefile", &r.Corefile)
 	get(st, "metrics_addr", &r.MetricsAddr)
+	r.HealthAddr = endpoint(st, "health_addr", r.ClientAddr, 8080)
+	r.ReadyAddr = endpoint(st, "ready_addr", r.ClientAddr, 8181)
 	get(st, "leave_on_terminate", &r.LeaveOnTerminate)
 	get(st, "skip_leave_on_interrupt", &r.SkipLeaveOnInterrupt)
 	get(st, "rejoin_after_leave", &r.Rejoin)
@@ -211,6 +215,20 @@ func (r *Runtime) checkPorts(st *store) error {
 		}
 	}
 	return nil
+}
+
+// endpoint returns the configured address of a CoreDNS HTTP endpoint, its
+// default on the client address, or "" for off.
+func endpoint(st *store, key string, client netip.Addr, port int) string {
+	var s string
+	get(st, key, &s)
+	switch s {
+	case "off":
+		return ""
+	case "":
+		return net.JoinHostPort(client.String(), strconv.Itoa(port))
+	}
+	return s
 }
 
 // checkTLS requires a certificate and key, both loadable, when the HTTPS

@@ -132,6 +132,13 @@ type Runtime struct {
 	// generated from these settings.
 	Corefile string
 
+	// HealthAddr and ReadyAddr are the host:port of CoreDNS's health
+	// (/health, liveness) and ready (/ready, -bootstrap-expect) endpoints in
+	// the generated Corefile; "" when turned off. Flags -health-addr,
+	// -ready-addr; keys health_addr, ready_addr; "off" turns one off.
+	// Default: the client address with CoreDNS's ports 8080 and 8181.
+	HealthAddr, ReadyAddr string
+
 	// MetricsAddr is the host:port of the Prometheus metrics listener,
 	// "" for none. Flag -metrics-addr, key metrics_addr. Default "".
 	MetricsAddr string

@@ -300,6 +300,19 @@ func checkMetricsAddr(v any) (any, error) {
 	return s, nil
 }
 
+// checkEndpointAddr accepts "off" or a host:port for the health and ready
+// endpoints.
+func checkEndpointAddr(v any) (any, error) {
+	s := strings.TrimSpace(v.(string))
+	if s == "off" {
+		return s, nil
+	}
+	if _, err := checkMetricsAddr(s); err != nil {
+		return nil, fmt.Errorf("%w, or off", err)
+	}
+	return s, nil
+}
+
 // checkCorefile accepts the path of an existing regular file.
 func checkCorefile(v any) (any, error) {
 	s := strings.TrimSpace(v.(string))

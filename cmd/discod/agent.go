@@ -255,7 +255,8 @@ func corefileOptions(rt *config.Runtime) corefile.Options {
 		NoReverse:     rt.DNS.NoReverse,
 		Recursors:     rt.Recursors,
 		RecursorAllow: rt.RecursorAllow,
-		ReadyAddr:     net.JoinHostPort(rt.ClientAddr.String(), "8181"),
+		ReadyAddr:     rt.ReadyAddr,
+		HealthAddr:    rt.HealthAddr,
 		MetricsAddr:   rt.MetricsAddr,
 	}
 }
