@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/discod/discod/internal/logstream"
 	"github.com/discod/discod/membership"
 )
 
@@ -33,6 +34,13 @@ type Server struct {
 	// endpoints require it whatever ListenAddr is, presented in the
 	// X-Consul-Token header or as "Authorization: Bearer <token>".
 	Token string
+
+	// Reload re-reads the agent's config files and Corefile, as SIGHUP
+	// does (PUT /v1/agent/reload); nil answers 501.
+	Reload func() error
+	// Logs lets clients follow the agent's log (GET /v1/agent/monitor);
+	// nil answers 501.
+	Logs *logstream.Hub
 }
 
 // Handler returns the API's routes.
@@ -47,6 +55,10 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("PUT /v1/agent/join/{addr...}", s.write(s.join))
 	mux.HandleFunc("PUT /v1/agent/leave", s.write(s.leave))
 	mux.HandleFunc("PUT /v1/agent/force-leave/{node}", s.write(s.forceLeave))
+	mux.HandleFunc("PUT /v1/agent/reload", s.write(s.reload))
+	// Log lines can carry addresses and names: following them needs the
+	// write token too.
+	mux.HandleFunc("GET /v1/agent/monitor", s.write(s.monitor))
 	// Keys are secrets: listing them needs the write token too.
 	for _, m := range []string{"GET", "POST", "PUT", "DELETE"} {
 		mux.HandleFunc(m+" /v1/operator/keyring", s.write(s.keyring))
@@ -152,6 +164,7 @@ func (s *Server) self(w http.ResponseWriter, r *http.Request) {
 		Member: AgentMemberOf(local),
 		Meta:   nonNil(c.Meta),
 		Ready:  s.Agent.Ready(),
+		Stats:  s.stats(),
 	})
 }
 

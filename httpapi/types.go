@@ -42,6 +42,9 @@ type Self struct {
 	Meta   map[string]string
 	// Ready is discod's own: whether -bootstrap-expect is satisfied.
 	Ready bool
+	// Stats are key/value sections as in Consul's /v1/agent/self ("agent",
+	// "serf_lan"); `discod info` prints them.
+	Stats map[string]map[string]string
 }
 
 // SelfConfig is the Config object of /v1/agent/self.

@@ -17,12 +17,14 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
 	"github.com/discod/discod/config"
 	"github.com/discod/discod/corefile"
 	"github.com/discod/discod/httpapi"
+	"github.com/discod/discod/internal/logstream"
 	"github.com/discod/discod/membership"
 )
 
@@ -36,7 +38,8 @@ func runAgent(args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	d := &daemon{rt: rt, stdout: stdout, level: new(slog.LevelVar)}
-	d.log = newLogger(stderr, rt.LogJSON, d.level)
+	d.logs = &logstream.Hub{}
+	d.log = slog.New(d.logs.Handler(newHandler(stderr, rt.LogJSON, d.level)))
 	d.level.Set(rt.SlogLevel())
 	if err := d.start(); err != nil {
 		d.log.Error("agent failed to start", "error", err)
@@ -49,10 +52,13 @@ func runAgent(args []string, stdout, stderr io.Writer) int {
 
 // daemon is one running agent: gossip, DNS and the HTTP API.
 type daemon struct {
-	rt     *config.Runtime
-	stdout io.Writer
-	level  *slog.LevelVar
-	log    *slog.Logger
+	rtMu     sync.Mutex // guards rt, which reload replaces
+	rt       *config.Runtime
+	reloadMu sync.Mutex // one reload at a time (SIGHUP, HTTP API)
+	logs     *logstream.Hub
+	stdout   io.Writer
+	level    *slog.LevelVar
+	log      *slog.Logger
 
 	agent    *membership.Agent
 	dns      *corefile.Server
@@ -139,7 +145,7 @@ func (d *daemon) start() error {
 	}
 
 	api := &httpapi.Server{Agent: d.agent, Version: version, Domain: rt.Domain, Leave: d.leaveFromAPI,
-		ListenAddr: rt.ClientAddr, Token: rt.HTTPToken}
+		ListenAddr: rt.ClientAddr, Token: rt.HTTPToken, Reload: d.reload, Logs: d.logs}
 	d.httpSrv = &http.Server{Handler: api.Handler(), ReadHeaderTimeout: 10 * time.Second}
 	for _, l := range []net.Listener{ln, tlsLn} {
 		if l == nil {
@@ -287,7 +293,7 @@ func (d *daemon) banner(httpAddr string) {
 // retryJoin keeps trying -retry-join addresses until one answers, logging
 // every attempt; after -retry-max failed attempts it stops the agent.
 func (d *daemon) retryJoin() {
-	rt := d.rt
+	rt := d.runtime()
 	for attempt := 1; ; attempt++ {
 		n, err := d.agent.Join(rt.RetryJoin)
 		if n > 0 {
@@ -339,11 +345,12 @@ func (d *daemon) wait() int {
 		select {
 		case sig := <-sigs:
 			if sig == syscall.SIGHUP {
-				d.reload()
+				_ = d.reload() // logs its own outcome
 				continue
 			}
-			graceful = sig == syscall.SIGINT && !d.rt.SkipLeaveOnInterrupt ||
-				sig == syscall.SIGTERM && d.rt.LeaveOnTerminate
+			rt := d.runtime()
+			graceful = sig == syscall.SIGINT && !rt.SkipLeaveOnInterrupt ||
+				sig == syscall.SIGTERM && rt.LeaveOnTerminate
 			d.log.Info("caught signal", "signal", sig.String(), "graceful_leave", graceful)
 		case <-d.leaveReq:
 			d.log.Info("leave requested through the HTTP API")
@@ -396,17 +403,20 @@ func (d *daemon) stop(graceful bool) {
 // reload re-reads the config files and the Corefile (SIGHUP). Gossip keeps
 // running: settings that only a restart applies are reported, not applied.
 // A bad config or Corefile keeps the running one.
-func (d *daemon) reload() {
-	d.log.Info("reloading configuration (SIGHUP)")
-	rt, err := d.rt.Reload()
+func (d *daemon) reload() error {
+	d.reloadMu.Lock()
+	defer d.reloadMu.Unlock()
+	d.log.Info("reloading configuration")
+	old := d.runtime()
+	rt, err := old.Reload()
 	if err != nil {
 		d.log.Error("reload: config has errors; keeping the running configuration", "error", err)
-		return
+		return fmt.Errorf("config has errors; the running configuration stays: %w", err)
 	}
 	for _, w := range rt.Warnings {
 		d.log.Warn(w)
 	}
-	if changed := config.RestartNeeded(d.rt, rt); len(changed) > 0 {
+	if changed := config.RestartNeeded(old, rt); len(changed) > 0 {
 		d.log.Warn("reload: these settings changed but need a restart to apply", "settings", strings.Join(changed, ", "))
 	}
 	d.level.Set(rt.SlogLevel())
@@ -416,16 +426,26 @@ func (d *daemon) reload() {
 	}
 	if err != nil {
 		d.log.Error("reload: Corefile not applied; the running one stays", "error", err)
-		return
+		return fmt.Errorf("the Corefile was not applied; the running one stays: %w", err)
 	}
+	d.rtMu.Lock()
 	d.rt = rt
+	d.rtMu.Unlock()
 	d.log.Info("reload complete")
+	return nil
 }
 
-func newLogger(w io.Writer, asJSON bool, level *slog.LevelVar) *slog.Logger {
+// runtime returns the configuration in force (reload replaces it).
+func (d *daemon) runtime() *config.Runtime {
+	d.rtMu.Lock()
+	defer d.rtMu.Unlock()
+	return d.rt
+}
+
+func newHandler(w io.Writer, asJSON bool, level *slog.LevelVar) slog.Handler {
 	opts := &slog.HandlerOptions{Level: level}
 	if asJSON {
-		return slog.New(slog.NewJSONHandler(w, opts))
+		return slog.NewJSONHandler(w, opts)
 	}
-	return slog.New(slog.NewTextHandler(w, opts))
+	return slog.NewTextHandler(w, opts)
 }

@@ -25,11 +25,15 @@ func commands() []command {
 		{"agent", "Runs a discod agent", runAgent},
 		{"corefile", "Prints the Corefile the agent flags and config would generate", runCorefile},
 		{"force-leave", "Forces a failed member out of the cluster", runForceLeave},
+		{"info", "Prints what the local agent knows about itself and its cluster", runInfo},
 		{"join", "Tells a running agent to join the cluster", runJoin},
 		{"keygen", "Generates a new gossip encryption key", runKeygen},
 		{"keyring", "Manages the gossip encryption keyring of the cluster", runKeyring},
 		{"leave", "Gracefully leaves the cluster and shuts down", runLeave},
 		{"members", "Lists the members of the cluster", runMembers},
+		{"monitor", "Streams the local agent's log lines", runMonitor},
+		{"reload", "Makes the local agent re-read its config files and Corefile", runReload},
+		{"validate", "Checks config files and a Corefile without starting", runValidate},
 		{"version", "Prints the discod version", runVersion},
 	}
 }
@@ -63,7 +67,7 @@ func usage(w io.Writer) {
 	var b strings.Builder
 	b.WriteString("Usage: discod <command> [options]\n\nAvailable commands are:\n")
 	for _, c := range commands() {
-		fmt.Fprintf(&b, "    %-10s %s\n", c.name, c.synopsis)
+		fmt.Fprintf(&b, "    %-12s %s\n", c.name, c.synopsis)
 	}
 	b.WriteString("\nRun `discod <command> -h` for a command's options.\n")
 	fmt.Fprint(w, b.String())
