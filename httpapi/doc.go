@@ -8,19 +8,29 @@
 //
 // # Endpoints
 //
-//	GET  /v1/agent/members          members, Consul's shape (?wan=1 refused)
+//	GET  /v1/agent/members          members, Consul's shape (?wan=1: the WAN pool, servers only)
 //	GET  /v1/agent/self             this agent's config and member entry
 //	GET  /v1/agent/health           "ok" while the process serves HTTP
 //	GET  /v1/agent/ready            200 once -bootstrap-expect is met, else 503
 //	GET  /v1/agent/metrics          metrics, Consul's JSON shape (Metrics)
 //	GET  /v1/agent/metrics?format=prometheus   the Prometheus text format
-//	PUT  /v1/agent/join/<addr>      join through addr            (write)
+//	PUT  /v1/agent/join/<addr>      join through addr (?wan=1: the WAN pool)  (write)
 //	PUT  /v1/agent/leave            leave and shut down          (write)
-//	GET  /v1/catalog/nodes          alive and failed nodes
-//	GET  /v1/catalog/node/<name>    one node, or null
-//	GET  /v1/catalog/datacenters    this agent's datacenter
+//	GET  /v1/catalog/nodes          alive and failed nodes (?dc=: another datacenter's)
+//	GET  /v1/catalog/node/<name>    one node, or null (?dc= too)
+//	GET  /v1/catalog/datacenters    known datacenters: own first, then alphabetical
 //	GET  /ui/                       the status page (/ui and / redirect here)
 //	GET  /ui/members.json           the status page's data (UIMembers)
+//
+// # Several datacenters
+//
+// ?dc= naming another datacenter forwards the catalog read to a server,
+// along the path DNS questions take (federation.go): a client's request
+// goes to a server of its datacenter, a server's to a server of that
+// datacenter, which answers from its own table with WAN addresses. The
+// hop travels in the X-Discod-Forwarded header, so nothing is forwarded
+// twice. An unknown or unreachable datacenter gets Consul's 500 "No path
+// to datacenter", with the reason.
 //
 // # Tokens
 //

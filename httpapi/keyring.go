@@ -12,8 +12,8 @@ import (
 )
 
 // KeyringResponse is one entry of the keyring endpoints' answer, in
-// Consul's shape (api.KeyringResponse). discod has one gossip pool per
-// agent, so the list always has one entry. Messages maps a node name to
+// Consul's shape (api.KeyringResponse): one entry for the LAN pool, and
+// on a server a first one for the WAN pool (WAN true). Messages maps a node name to
 // its error, and Nodes (discod's own) lists every node's answer.
 type KeyringResponse struct {
 	WAN         bool
@@ -54,13 +54,31 @@ func (s *Server) keyring(w http.ResponseWriter, r *http.Request) {
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), keyringTimeout)
 	defer cancel()
+	// A server applies the operation to the WAN pool too, as Consul does:
+	// the WAN entry first, then the LAN one. The pools keep separate
+	// keyrings, so a failure in one is reported, never hidden by the other.
+	var out []KeyringResponse
+	if wan := s.Agent.WAN(); wan != nil {
+		res, err := wan.KeyringOp(ctx, op, req.Key)
+		if err != nil {
+			httpError(w, http.StatusBadRequest, "WAN pool: "+err.Error())
+			return
+		}
+		out = append(out, keyringResponse(res, true, s.Agent.Config().Datacenter))
+	}
 	res, err := s.Agent.KeyringOp(ctx, op, req.Key)
 	if err != nil {
 		httpError(w, http.StatusBadRequest, err.Error())
 		return
 	}
+	out = append(out, keyringResponse(res, false, s.Agent.Config().Datacenter))
+	writeJSON(w, out)
+}
+
+// keyringResponse summarises one pool's answers in Consul's shape.
+func keyringResponse(res membership.KeyringResult, wan bool, dc string) KeyringResponse {
 	out := KeyringResponse{
-		Datacenter: s.Agent.Config().Datacenter, Keys: map[string]int{}, PrimaryKeys: map[string]int{},
+		WAN: wan, Datacenter: dc, Keys: map[string]int{}, PrimaryKeys: map[string]int{},
 		NumNodes: res.NumNodes, NumResp: len(res.Nodes), Messages: map[string]string{}, Nodes: res.Nodes,
 	}
 	for _, n := range res.Nodes {
@@ -77,5 +95,5 @@ func (s *Server) keyring(w http.ResponseWriter, r *http.Request) {
 	if missing := res.NumNodes - len(res.Nodes); missing > 0 {
 		out.Messages["(no answer)"] = fmt.Sprintf("%d node(s) did not answer within %s", missing, keyringTimeout)
 	}
-	writeJSON(w, []KeyringResponse{out})
+	return out
 }

@@ -96,24 +96,15 @@ func (s *Server) setQueryMeta(w http.ResponseWriter) {
 	w.Header().Set("X-Consul-LastContact", "0")
 }
 
-// checkDC answers false (having written an error) when ?dc= names another
-// datacenter, with Consul's message for it.
+// checkDC answers true when the request is for this agent's datacenter
+// (no ?dc=, or ours). For another datacenter it forwards the request
+// (federation.go), which writes the answer, and answers false.
 func (s *Server) checkDC(w http.ResponseWriter, r *http.Request) bool {
 	dc := strings.ToLower(r.URL.Query().Get("dc"))
 	if dc == "" || dc == s.Agent.Config().Datacenter {
 		return true
 	}
-	httpError(w, http.StatusInternalServerError, fmt.Sprintf("No path to datacenter %q: this agent knows only %q", dc, s.Agent.Config().Datacenter))
-	return false
-}
-
-// refuseWAN answers true (having written an error) for ?wan=1: this agent
-// has no WAN pool.
-func refuseWAN(w http.ResponseWriter, r *http.Request) bool {
-	if v := r.URL.Query().Get("wan"); v != "" && v != "0" && v != "false" {
-		httpError(w, http.StatusBadRequest, "this agent is not in a WAN pool (WAN federation is not implemented yet)")
-		return true
-	}
+	s.forwardDC(w, r, dc)
 	return false
 }
 
@@ -141,7 +132,7 @@ func AgentMemberOf(m membership.Member) AgentMember {
 }
 
 func (s *Server) members(w http.ResponseWriter, r *http.Request) {
-	if refuseWAN(w, r) {
+	if s.wanMembers(w, r) {
 		return
 	}
 	ms := s.Agent.Table().Members()
@@ -185,7 +176,7 @@ func (s *Server) ready(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) join(w http.ResponseWriter, r *http.Request) {
-	if refuseWAN(w, r) {
+	if s.wanJoin(w, r) {
 		return
 	}
 	addr := r.PathValue("addr")
@@ -213,19 +204,33 @@ func (s *Server) leave(w http.ResponseWriter, r *http.Request) {
 }
 
 // catalogNodeOf converts a table entry into Consul's catalog node shape.
-func catalogNodeOf(m membership.Member, index uint64) Node {
-	addr := m.Addr.String()
-	tagged := map[string]string{"lan": addr, "wan": addr}
-	if m.Addr.Is4() {
-		tagged["lan_ipv4"], tagged["wan_ipv4"] = addr, addr
-	} else {
-		tagged["lan_ipv6"], tagged["wan_ipv6"] = addr, addr
+// The WAN tagged addresses are the node's WAN address when it has one;
+// toWAN (a request from another datacenter) makes it the Address too.
+func catalogNodeOf(m membership.Member, index uint64, toWAN bool) Node {
+	wanIP := m.Addr
+	if m.WANAddr.IsValid() {
+		wanIP = m.WANAddr
+	}
+	addr, wan := m.Addr.String(), wanIP.String()
+	tagged := map[string]string{"lan": addr, "wan": wan}
+	tagged[family("lan", m.Addr)] = addr
+	tagged[family("wan", wanIP)] = wan
+	if toWAN {
+		addr = wan
 	}
 	return Node{
 		ID: m.ID, Node: m.Name, Address: addr, Datacenter: m.Datacenter,
 		TaggedAddresses: tagged, Meta: nonNil(m.Meta),
 		CreateIndex: index, ModifyIndex: index,
 	}
+}
+
+// family returns prefix_ipv4 or prefix_ipv6 for a's address family.
+func family(prefix string, a netip.Addr) string {
+	if a.Is4() {
+		return prefix + "_ipv4"
+	}
+	return prefix + "_ipv6"
 }
 
 // inCatalog says whether a member is listed by the catalog: as in Consul,
@@ -243,7 +248,7 @@ func (s *Server) catalogNodes(w http.ResponseWriter, r *http.Request) {
 	out := []Node{}
 	for _, m := range s.Agent.Table().Members() {
 		if inCatalog(m) {
-			out = append(out, catalogNodeOf(m, index))
+			out = append(out, catalogNodeOf(m, index, fromWAN(r)))
 		}
 	}
 	writeJSON(w, out)
@@ -259,12 +264,15 @@ func (s *Server) catalogNode(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, nil) // Consul answers an unknown node with null and 200
 		return
 	}
-	n := catalogNodeOf(m, uint64(s.Agent.Table().Generation()))
+	n := catalogNodeOf(m, uint64(s.Agent.Table().Generation()), fromWAN(r))
 	writeJSON(w, CatalogNode{Node: &n, Services: map[string]any{}})
 }
 
+// datacenters lists every known datacenter: this agent's first, then the
+// others in alphabetical order (Consul sorts them by round-trip time;
+// discod keeps no network coordinates).
 func (s *Server) datacenters(w http.ResponseWriter, r *http.Request) {
-	writeJSON(w, []string{s.Agent.Config().Datacenter})
+	writeJSON(w, s.Agent.Datacenters())
 }
 
 func nonNil(m map[string]string) map[string]string {

@@ -23,9 +23,17 @@ type Agent struct {
 	table *Table
 	log   *slog.Logger
 	local Member
-	meta  nodeMeta                         // what we gossip about ourselves
 	dlg   *delegate                        // serves meta to memberlist
 	queue *memberlist.TransmitLimitedQueue // our outgoing user messages
+
+	// metaMu guards meta, what we gossip about ourselves, and the encoded
+	// copy stored in dlg, so that a metadata update (the known
+	// datacenters) never overwrites the leaving flag.
+	metaMu sync.Mutex
+	meta   nodeMeta
+
+	// wan is the WAN pool agent of a server (SetWAN), nil otherwise.
+	wan atomic.Pointer[Agent]
 
 	// lifeMu serialises Leave and Shutdown and guards shut (memberlist
 	// panics on Leave after Shutdown). left is set under lifeMu but read
@@ -90,7 +98,8 @@ func New(cfg Config) (*Agent, error) {
 	if cfg.NodeID == "" {
 		cfg.NodeID = NewNodeID()
 	}
-	meta := nodeMeta{ID: cfg.NodeID, Datacenter: cfg.Datacenter, Role: cfg.Role, Build: cfg.Build, Meta: cfg.Meta}
+	meta := nodeMeta{ID: cfg.NodeID, Datacenter: cfg.Datacenter, Role: cfg.Role, Build: cfg.Build, Meta: cfg.Meta,
+		DNSAddr: cfg.DNSAddr, HTTPAddr: cfg.HTTPAddr, WANAddr: cfg.WANAddr}
 	encoded, err := meta.encode()
 	if err != nil {
 		return nil, err
@@ -116,6 +125,9 @@ func New(cfg Config) (*Agent, error) {
 		mc = memberlist.DefaultLANConfig()
 	}
 	mc.Name = cfg.NodeName
+	if cfg.WAN {
+		mc.Label = wanLabel
+	}
 	mc.Logger = newMemberlistLogger(a.log)
 	transport, port, err := newTransport(cfg.BindAddr, cfg.BindPort, mc.Logger)
 	if err != nil {
@@ -246,15 +258,20 @@ func (a *Agent) Leave() error {
 	a.left.Store(true)
 	// First gossip that we are leaving, and wait until that update has been
 	// sent out, so peers record the dead message that follows as a leave.
+	a.metaMu.Lock()
 	leaving := a.meta
 	leaving.Leaving = true
-	if b, err := leaving.encode(); err == nil {
+	b, err := leaving.encode()
+	if err == nil {
 		a.dlg.meta.Store(&b)
+	}
+	a.metaMu.Unlock()
+	if err == nil {
 		if err := a.ml.UpdateNode(a.cfg.LeaveTimeout); err != nil {
 			a.log.Warn("leave intent did not finish spreading; some peers may record a failure", "error", err)
 		}
 	}
-	err := a.ml.Leave(a.cfg.LeaveTimeout)
+	err = a.ml.Leave(a.cfg.LeaveTimeout)
 	if serr := a.writeSnapshot(true); serr != nil {
 		a.log.Error("cannot record the leave in the snapshot; a restart may rejoin", "error", serr)
 	}

@@ -59,6 +59,27 @@ type Config struct {
 	AdvertiseAddr netip.Addr
 	AdvertisePort int
 
+	// DNSAddr and HTTPAddr are where other agents can reach this node's DNS
+	// server and HTTP API. They are gossiped so that agents can forward
+	// questions about other datacenters to servers (see federation.go).
+	// Default: not gossiped, so nobody forwards to this node. Use
+	// ReachableAddr to derive them from the listen address.
+	DNSAddr, HTTPAddr netip.AddrPort
+
+	// WANAddr is this node's address for other datacenters
+	// (-advertise-wan), gossiped only when set: answers to questions that
+	// come from another datacenter use it instead of the advertise address.
+	// Default: none.
+	WANAddr netip.Addr
+
+	// WAN makes the agent a member of the WAN pool, which joins the servers
+	// of every datacenter, rather than of its datacenter's LAN pool. Its
+	// gossip name is <node>.<datacenter> (NodeName may be given either way),
+	// its role is always server, and its packets carry a label so that a LAN
+	// agent pointed at a WAN port by mistake is refused instead of merging
+	// the two pools. Build its Config with WANConfig. Default false.
+	WAN bool
+
 	// Profile selects memberlist's timing profile: "lan" (default; 1 s
 	// probes, failure seen in about 5–10 s), "wan" (slow, tolerant of
 	// latency) or "local" (fast, for loopback tests; more false alarms
@@ -146,16 +167,30 @@ func ValidateLabel(what, s string) error {
 
 // validate checks c and fills in derived values.
 func (c *Config) validate() error {
-	if err := ValidateLabel("node name", c.NodeName); err != nil {
-		return err
-	}
 	if c.Datacenter == "" {
 		c.Datacenter = "dc1"
+	}
+	name := c.NodeName
+	if c.WAN {
+		// <node>.<dc> or just <node>; the datacenter part must be ours.
+		if node, dc, ok := strings.Cut(name, "."); ok {
+			if !strings.EqualFold(dc, c.Datacenter) {
+				return fmt.Errorf("WAN node name %q does not end in the datacenter %q", name, c.Datacenter)
+			}
+			name = node
+		}
+	}
+	if err := ValidateLabel("node name", name); err != nil {
+		return err
 	}
 	if err := ValidateLabel("datacenter", c.Datacenter); err != nil {
 		return err
 	}
 	c.Datacenter = strings.ToLower(c.Datacenter)
+	if c.WAN {
+		c.NodeName = name + "." + c.Datacenter
+		c.Role = RoleServer
+	}
 	switch c.Role {
 	case "":
 		c.Role = RoleClient
@@ -179,6 +214,14 @@ func (c *Config) validate() error {
 	case "", "lan", "wan", "local":
 	default:
 		return fmt.Errorf("gossip profile %q is not lan, wan or local", c.Profile)
+	}
+	for _, ap := range []netip.AddrPort{c.DNSAddr, c.HTTPAddr} {
+		if ap.IsValid() && (ap.Addr().IsUnspecified() || ap.Port() == 0) {
+			return fmt.Errorf("address %s given to other agents is a wildcard or has port 0: give one reachable address and port", ap)
+		}
+	}
+	if c.WANAddr.IsValid() && c.WANAddr.IsUnspecified() {
+		return fmt.Errorf("WAN address %s is a wildcard: give the one address other datacenters should use", c.WANAddr)
 	}
 	for i, k := range c.Keys {
 		if len(k) != 16 && len(k) != 24 && len(k) != 32 {

@@ -19,6 +19,12 @@
 // read lock and copy a Member out; nothing on the read path touches the
 // network.
 //
+// Several datacenters: each datacenter is one LAN pool; a server also runs
+// a second Agent in the WAN pool (WANConfig, SetWAN; wan.go), named
+// <node>.<dc>. Federation (federation.go) reads both tables to tell which
+// datacenters exist and which server a question about another datacenter
+// goes to next; forwarding itself (DNS, HTTP) is the callers' business.
+//
 // Threading: memberlist calls the delegates in this package while holding
 // its own node lock, so they never block and never call back into the
 // memberlist. They copy what they need out of *memberlist.Node.

@@ -45,10 +45,15 @@ func (e *events) apply(n *memberlist.Node, s State) {
 		Role:        meta.Role,
 		Build:       meta.Build,
 		Meta:        meta.Meta,
+		DNSAddr:     meta.DNSAddr,
+		HTTPAddr:    meta.HTTPAddr,
+		WANAddr:     meta.WANAddr,
+		Datacenters: meta.Datacenters,
 		State:       s,
 		ProtocolMin: n.PMin, ProtocolMax: n.PMax, ProtocolCur: n.PCur,
 		DelegateMin: n.DMin, DelegateMax: n.DMax, DelegateCur: n.DCur,
 	}
+	m.DatacentersPartial = meta.DatacentersPartial
 	if m.Role == "" {
 		m.Role = RoleClient
 	}

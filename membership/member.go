@@ -65,6 +65,20 @@ type Member struct {
 	// Meta is the operator's node metadata (-node-meta). Readers must not
 	// modify it: the map is shared between copies.
 	Meta map[string]string
+	// DNSAddr and HTTPAddr are where other agents can reach the node's DNS
+	// server and HTTP API, to forward questions about other datacenters to
+	// it; invalid when the node does not offer them (see Config.DNSAddr).
+	DNSAddr, HTTPAddr netip.AddrPort
+	// WANAddr is the node's address for other datacenters (-advertise-wan);
+	// invalid when it has none besides Addr. Answers to other datacenters
+	// use it (Config.WANAddr).
+	WANAddr netip.Addr
+	// Datacenters are, for a server, the other datacenters it knows through
+	// the WAN pool, sorted; DatacentersPartial says the list was cut short
+	// to fit the gossip metadata limit. Clients learn the datacenters from
+	// them. Readers must not modify the slice.
+	Datacenters        []string
+	DatacentersPartial bool
 	// State and StateChanged say what we believe and since when.
 	State        State
 	StateChanged time.Time

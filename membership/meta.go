@@ -5,7 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"net/netip"
 	"slices"
+	"strings"
 
 	"github.com/hashicorp/memberlist"
 )
@@ -25,6 +27,14 @@ const (
 	tagBuild      = 'b'
 	tagLeaving    = 'l' // "1" while the node is leaving gracefully
 	tagMeta       = 'm' // key, value
+
+	// Tags added for several datacenters (see federation.go). Older
+	// builds skip them.
+	tagDNS         = 'n' // ip:port where other agents reach the node's DNS
+	tagHTTP        = 'h' // ip:port where other agents reach the node's HTTP API
+	tagWANAddr     = 'w' // the node's WAN address, only when it has one besides its LAN address
+	tagDatacenters = 'f' // a server's other known datacenters, comma-separated, sorted
+	tagPartial     = 'p' // "1" when tagDatacenters was cut short to fit the size limit
 )
 
 // nodeMeta is what a node tells the others about itself in memberlist's
@@ -42,6 +52,19 @@ type nodeMeta struct {
 	// whether a node left or failed (Node.State is never filled in), so
 	// this flag is how peers tell a graceful leave from a failure.
 	Leaving bool
+
+	// DNSAddr and HTTPAddr are where other agents reach the node's DNS
+	// server and HTTP API, to forward questions about other datacenters;
+	// invalid when the node does not offer them.
+	DNSAddr, HTTPAddr netip.AddrPort
+	// WANAddr is the node's address for other datacenters (-advertise-wan),
+	// only when it differs from the LAN address.
+	WANAddr netip.Addr
+	// Datacenters are the other datacenters a server knows through the WAN
+	// pool, sorted, so that clients learn them. DatacentersPartial says the
+	// list was cut short to fit the metadata limit.
+	Datacenters        []string
+	DatacentersPartial bool
 }
 
 // encode returns the wire form, or an error when it exceeds memberlist's
@@ -65,6 +88,19 @@ func (m nodeMeta) encode() ([]byte, error) {
 	field(tagBuild, m.Build)
 	if m.Leaving {
 		field(tagLeaving, "1")
+	}
+	if m.DNSAddr.IsValid() {
+		field(tagDNS, m.DNSAddr.String())
+	}
+	if m.HTTPAddr.IsValid() {
+		field(tagHTTP, m.HTTPAddr.String())
+	}
+	if m.WANAddr.IsValid() {
+		field(tagWANAddr, m.WANAddr.String())
+	}
+	field(tagDatacenters, strings.Join(m.Datacenters, ","))
+	if m.DatacentersPartial {
+		field(tagPartial, "1")
 	}
 	for _, k := range slices.Sorted(maps.Keys(m.Meta)) {
 		b = append(b, tagMeta)
@@ -117,6 +153,18 @@ func decodeMeta(b []byte) (nodeMeta, error) {
 			m.Build = s
 		case tagLeaving:
 			m.Leaving = s == "1"
+		case tagDNS:
+			m.DNSAddr = parseMetaAddrPort(s)
+		case tagHTTP:
+			m.HTTPAddr = parseMetaAddrPort(s)
+		case tagWANAddr:
+			if a, err := netip.ParseAddr(s); err == nil && !a.IsUnspecified() {
+				m.WANAddr = a.Unmap()
+			}
+		case tagDatacenters:
+			m.Datacenters = parseDatacenterList(s)
+		case tagPartial:
+			m.DatacentersPartial = s == "1"
 		case tagMeta:
 			v, err := get()
 			if err != nil {
@@ -129,4 +177,27 @@ func decodeMeta(b []byte) (nodeMeta, error) {
 		}
 	}
 	return m, nil
+}
+
+// parseMetaAddrPort parses an ip:port a peer gossiped. A value that does
+// not parse, or names a wildcard or port 0, counts as absent: one bad field
+// must not make the rest of a node's metadata unreadable.
+func parseMetaAddrPort(s string) netip.AddrPort {
+	ap, err := netip.ParseAddrPort(s)
+	if err != nil || ap.Port() == 0 || ap.Addr().IsUnspecified() {
+		return netip.AddrPort{}
+	}
+	return netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port())
+}
+
+// parseDatacenterList splits a gossiped datacenter list, keeping only
+// valid datacenter names, lower case.
+func parseDatacenterList(s string) []string {
+	var out []string
+	for dc := range strings.SplitSeq(s, ",") {
+		if ValidateLabel("datacenter", dc) == nil {
+			out = append(out, strings.ToLower(dc))
+		}
+	}
+	return out
 }

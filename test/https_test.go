@@ -54,13 +54,20 @@ func TestHTTPS(t *testing.T) {
 	a := startAgent(t, "tls", "127.0.0.19", "-node=tls", "-bind=127.0.0.19", "-client=127.0.0.19",
 		"-https-port=8501", "-cert-file", certFile, "-key-file", keyFile)
 	c := &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}}
-	resp, err := c.Get("https://127.0.0.19:8501/v1/agent/self")
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
-	if resp.StatusCode != 200 {
-		t.Errorf("GET over HTTPS = %d", resp.StatusCode)
+	// startAgent waits for the plain HTTP port; the TLS one is served a
+	// moment later, so poll it too.
+	var code int
+	waitFor(t, 15*time.Second, "HTTPS API up", func() bool {
+		resp, err := c.Get("https://127.0.0.19:8501/v1/agent/self")
+		if err != nil {
+			return false
+		}
+		resp.Body.Close()
+		code = resp.StatusCode
+		return true
+	})
+	if code != 200 {
+		t.Errorf("GET over HTTPS = %d", code)
 	}
 	a.signal(syscall.SIGINT)
 

@@ -61,6 +61,7 @@ type daemon struct {
 	log      *slog.Logger
 
 	agent    *membership.Agent
+	wan      *membership.Agent // a server's WAN pool agent (wan.go); nil on clients
 	dns      *corefile.Server
 	httpSrv  *http.Server
 	leaveReq chan struct{} // PUT /v1/agent/leave has left; shut down
@@ -112,9 +113,14 @@ func (d *daemon) start() error {
 		_ = ln.Close()
 		return err
 	}
+	federationAddrs(rt, &mc) // wan.go
 	mc.Logger = d.log.With("component", "gossip")
 	d.agent, err = membership.New(mc)
 	if err != nil {
+		_ = ln.Close()
+		return err
+	}
+	if err := d.startWAN(mc); err != nil {
 		_ = ln.Close()
 		return err
 	}
@@ -173,7 +179,7 @@ func (d *daemon) start() error {
 		go d.retryJoin()
 	}
 	d.rejoinPrevious()
-	return nil
+	return d.joinWAN()
 }
 
 // rejoinPrevious contacts, in the background, the peers the snapshot in
@@ -281,12 +287,12 @@ func (d *daemon) banner(httpAddr string) {
         Datacenter: %s
             Server: %s
        Client Addr: %s (HTTP: %d, DNS: %d)
-      Cluster Addr: %s (LAN: %d)
+      Cluster Addr: %s (%s)
     Gossip Encrypt: %v
         DNS domain: %s
 ==> discod agent running!
 `, version, rt.NodeName, d.agent.Config().NodeID, rt.Datacenter, server,
-		rt.ClientAddr, rt.Ports.HTTP, rt.Ports.DNS, local.Addr, local.Port, d.agent.Encrypted(), rt.Domain)
+		rt.ClientAddr, rt.Ports.HTTP, rt.Ports.DNS, local.Addr, d.clusterPorts(local.Port), d.agent.Encrypted(), rt.Domain)
 	d.log.Info("agent running", "node", rt.NodeName, "http", httpAddr)
 }
 
@@ -319,6 +325,7 @@ func (d *daemon) retryJoin() {
 
 // leaveFromAPI serves PUT /v1/agent/leave: leave now, then shut down.
 func (d *daemon) leaveFromAPI() error {
+	d.leaveWAN()
 	if err := d.agent.Leave(); err != nil {
 		return err
 	}
@@ -377,6 +384,7 @@ func (d *daemon) wait() int {
 // stop shuts everything down: leave (if graceful) while DNS and HTTP still
 // answer, then DNS, HTTP and finally gossip.
 func (d *daemon) stop(graceful bool) {
+	d.stopWAN(graceful) // wan.go: leave the WAN pool first, then the LAN
 	if d.agent != nil && graceful {
 		_ = d.agent.Leave() // logs its own outcome
 	}

@@ -12,6 +12,7 @@ import (
 func runJoin(args []string, stdout, stderr io.Writer) int {
 	fs := newFlagSet("join", "join [options] ADDRESS...\n\n  Tells the local agent to join the cluster through each ADDRESS (host or host:port;\n  the default port is the gossip port, 8301).", stderr)
 	client := clientFlags(fs)
+	wan := fs.Bool("wan", false, "join the WAN pool through servers of other datacenters (default port 8302); servers only")
 	if code := parseFlags(fs, args); code >= 0 {
 		return code
 	}
@@ -27,7 +28,11 @@ func runJoin(args []string, stdout, stderr io.Writer) int {
 	}
 	joined := 0
 	for _, addr := range fs.Args() {
-		if err := c.Join(context.Background(), addr); err != nil {
+		join := c.Join
+		if *wan {
+			join = c.JoinWAN
+		}
+		if err := join(context.Background(), addr); err != nil {
 			if errors.Is(err, httpapi.ErrUnreachable) {
 				fmt.Fprintf(stderr, "discod join: %v\n", err)
 				return 1

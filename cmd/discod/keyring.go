@@ -67,7 +67,11 @@ func runKeyring(args []string, stdout, stderr io.Writer) int {
 	}
 	code := 0
 	for _, r := range res {
-		fmt.Fprintf(stdout, "\n%s (LAN): %d of %d nodes answered\n", r.Datacenter, r.NumResp, r.NumNodes)
+		pool := r.Datacenter + " (LAN)"
+		if r.WAN {
+			pool = "WAN"
+		}
+		fmt.Fprintf(stdout, "\n%s: %d of %d nodes answered\n", pool, r.NumResp, r.NumNodes)
 		for _, k := range slices.Sorted(maps.Keys(r.Keys)) {
 			primary := ""
 			if n := r.PrimaryKeys[k]; n > 0 {

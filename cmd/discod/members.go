@@ -21,6 +21,7 @@ func runMembers(args []string, stdout, stderr io.Writer) int {
 	status := fs.String("status", "", "show only members whose status matches this `regexp` (alive, leaving, left, failed)")
 	detailed := fs.Bool("detailed", false, "show every tag of each member")
 	format := fs.String("format", "text", "output `format`: text or json")
+	wan := fs.Bool("wan", false, "list the WAN pool (the servers of every datacenter, named NODE.DC) instead of this datacenter's members; servers only")
 	if code := parseFlags(fs, args); code >= 0 {
 		return code
 	}
@@ -42,7 +43,11 @@ func runMembers(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "discod members: %v\n", err)
 		return 1
 	}
-	all, err := c.Members(context.Background())
+	list := c.Members
+	if *wan {
+		list = c.MembersWAN
+	}
+	all, err := list(context.Background())
 	if err != nil {
 		fmt.Fprintf(stderr, "discod members: %v\n", err)
 		return 1

@@ -12,7 +12,8 @@
 // (membership.ProcessAgent) when the plugin runs inside discod, or one the
 // plugin acquires itself from its gossip options in a stock CoreDNS build.
 // Setup only parses; OnStartup acquires the agent and OnShutdown releases
-// it. No query ever does network I/O.
+// it. No query about the local datacenter ever does network I/O; a node
+// name in another datacenter is forwarded to a server (datacenter.go).
 package consulnode
 
 import (
@@ -65,6 +66,9 @@ type ConsulNode struct {
 	refresh  *refresher
 
 	counters counterCache // per-server lookup counters, so a query does not allocate
+
+	exchange    exchangeFunc   // forwards questions about other datacenters; nil: netExchange
+	unreachable unreachableLog // rate-limits "datacenter cannot be reached" warnings
 }
 
 // backend is what the plugin answers from. It is fixed at OnStartup.
@@ -150,11 +154,14 @@ func (cn *ConsulNode) serveForward(ctx context.Context, state *request.Request, 
 		}
 		return cn.writeNegative(ctx, state, be, zone, dns.RcodeSuccess)
 	case kindNode:
+		if q.dc != "" && q.dc != be.dc {
+			return cn.serveRemote(ctx, state, be, zone, q.dc) // datacenter.go
+		}
 		m, ok := cn.lookupMember(be, q.node, q.dc)
 		if !ok || !cn.answers(m.State) {
 			return cn.writeNegative(ctx, state, be, zone, dns.RcodeNameError)
 		}
-		return cn.serveMember(ctx, state, be, zone, m)
+		return cn.serveMember(ctx, state, be, zone, forRequester(state.Req, m))
 	case kindAddr:
 		if !cn.datacenterKnown(be, q.dc) {
 			return cn.writeNegative(ctx, state, be, zone, dns.RcodeNameError)

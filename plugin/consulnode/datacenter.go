@@ -1,13 +1,44 @@
 package consulnode
 
-import "github.com/discod/discod/membership"
+import (
+	"context"
+	"errors"
 
-// lookupMember finds node in datacenter dc ("" for the local one). node
-// and dc are lower case. The local table only holds the local datacenter's
-// pool, so a member that reports another datacenter is not found here.
+	"github.com/coredns/coredns/request"
+	"github.com/discod/discod/membership"
+	"github.com/miekg/dns"
+)
+
+// Several datacenters. Names of the local datacenter are answered from the
+// local table and never leave the agent. A node name in another
+// datacenter is forwarded, as a DNS question, to a server (see
+// forward.go): a client asks a server of its own datacenter, a server
+// asks a server of that datacenter over the WAN, which answers from its own
+// table. Which datacenters exist, and which servers to ask, comes from
+// membership.Federation: it reads memory only.
+
+// federated is implemented by sources that know about other datacenters
+// (*membership.Agent). Other sources get a Federation built from their
+// table: they know the datacenters their servers gossip.
+type federated interface {
+	Federation() membership.Federation
+}
+
+// federation returns what be's agent knows about datacenters.
+func (cn *ConsulNode) federation(be *backend) membership.Federation {
+	if f, ok := be.src.(federated); ok {
+		return f.Federation()
+	}
+	return membership.Federation{Datacenter: be.dc, Self: be.src.Local().Name, LAN: be.src.Table()}
+}
+
+// lookupMember finds node in the local datacenter (dc is "" or the local
+// one; other datacenters are served by serveRemote). node and dc are lower
+// case. The local table only holds the local datacenter's pool, so a
+// member that reports another datacenter is not found here.
 func (cn *ConsulNode) lookupMember(be *backend, node, dc string) (membership.Member, bool) {
 	if dc != "" && dc != be.dc {
-		return cn.lookupRemote(node, dc)
+		return membership.Member{}, false
 	}
 	m, ok := be.src.Table().Lookup(node)
 	if !ok || (m.Datacenter != "" && m.Datacenter != be.dc) {
@@ -16,23 +47,56 @@ func (cn *ConsulNode) lookupMember(be *backend, node, dc string) (membership.Mem
 	return m, true
 }
 
+// forRequester returns m as the asker should see it: with its WAN address
+// in place of its LAN address when it has one and the question came from
+// another datacenter (Consul's translate_wan_addrs, always on). It reads
+// the question's EDNS0 options only for members that have a WAN address,
+// and never allocates.
+func forRequester(r *dns.Msg, m membership.Member) membership.Member {
+	if m.WANAddr.IsValid() && hopOf(r) == membership.HopWAN {
+		m.Addr = m.WANAddr
+	}
+	return m
+}
+
 // datacenterKnown reports whether dc ("" for the local one) is a
 // datacenter this plugin answers for, so that <dc>.<zone> and
 // node.<dc>.<zone> are empty non-terminals rather than NXDOMAIN.
 func (cn *ConsulNode) datacenterKnown(be *backend, dc string) bool {
-	return dc == "" || dc == be.dc || cn.remoteDatacenterKnown(dc)
+	return dc == "" || dc == be.dc || cn.remoteDatacenterKnown(be, dc)
 }
 
-// lookupRemote is the seam for multi-datacenter answers: a later change
-// will look node up in datacenter dc through the WAN pool. Until then every
-// datacenter other than the local one is unknown and its names NXDOMAIN.
-func (cn *ConsulNode) lookupRemote(node, dc string) (membership.Member, bool) {
-	return membership.Member{}, false
+// remoteDatacenterKnown reports whether dc, not the local datacenter, is
+// known: from the WAN pool on a server, from what the servers of its
+// datacenter gossip on a client. A datacenter the servers' lists may have
+// left out for lack of room counts as known.
+func (cn *ConsulNode) remoteDatacenterKnown(be *backend, dc string) bool {
+	return cn.federation(be).Known(dc) != membership.Unknown
 }
 
-// remoteDatacenterKnown is the other half of the multi-datacenter seam: it
-// will report whether dc is a datacenter reachable through the WAN pool.
-// Until then it knows none.
-func (cn *ConsulNode) remoteDatacenterKnown(dc string) bool {
-	return false
+// serveRemote answers a node name in datacenter dc, not the local one, by
+// forwarding the question. An unknown datacenter is NXDOMAIN with the
+// SOA; a known one that cannot be reached now (no alive server, or no
+// server answered) is SERVFAIL, never NXDOMAIN, so resolvers do not cache
+// the node as gone. The answer carries the remote answer's TTLs.
+func (cn *ConsulNode) serveRemote(ctx context.Context, state *request.Request, be *backend, zone, dc string) (int, error) {
+	route, err := cn.federation(be).Route(dc, hopOf(state.Req), hasDNS)
+	if errors.Is(err, membership.ErrUnknownDatacenter) {
+		return cn.writeNegative(ctx, state, be, zone, dns.RcodeNameError)
+	}
+	if err != nil {
+		return cn.servfail(ctx, state, dc, err)
+	}
+	resp, err := cn.forward(ctx, state, route)
+	if err != nil {
+		return cn.servfail(ctx, state, dc, err)
+	}
+	m := cn.reply(state)
+	m.Rcode = resp.Rcode
+	m.Answer = resp.Answer
+	m.Ns = resp.Ns
+	return cn.write(ctx, state, m)
 }
+
+// hasDNS reports whether m gossips a DNS address to forward to.
+func hasDNS(m membership.Member) bool { return m.DNSAddr.IsValid() }

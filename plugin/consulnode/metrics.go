@@ -18,7 +18,7 @@ var (
 		Namespace: plugin.Namespace,
 		Subsystem: pluginName,
 		Name:      "lookups_total",
-		Help:      "Counter of queries handled, by result (answer, nodata, nxdomain, refused, passed).",
+		Help:      "Counter of queries handled, by result (answer, nodata, nxdomain, refused, passed, servfail).",
 	}, []string{"server", "result"})
 
 	// members is the member table by datacenter and status.
@@ -39,10 +39,11 @@ const (
 	resultNXDomain               // NXDOMAIN, SOA
 	resultRefused                // REFUSED, left to the server to write
 	resultPassed                 // handed to the next plugin
+	resultServFail               // SERVFAIL: another datacenter could not be reached
 	numResults
 )
 
-var resultNames = [numResults]string{"answer", "nodata", "nxdomain", "refused", "passed"}
+var resultNames = [numResults]string{"answer", "nodata", "nxdomain", "refused", "passed", "servfail"}
 
 // counterCache holds the lookups_total children per server label, so that
 // counting a query is a read-locked map lookup rather than a

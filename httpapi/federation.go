@@ -1,0 +1,179 @@
+package httpapi
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/netip"
+	"strings"
+	"time"
+
+	"github.com/discod/discod/membership"
+)
+
+// Several datacenters in the HTTP API. `?dc=` on a catalog endpoint names
+// another datacenter: the request is forwarded, as is, along the path DNS
+// questions take (membership's federation.go): a client's to a server of
+// its own datacenter, a server's to a server of that datacenter over the
+// WAN, which answers from its own table. The hop travels in the
+// ForwardedHeader header, so a forwarded request is never forwarded in a
+// loop, and the last server answers with WAN addresses (translate_wan_addrs,
+// always on). `?wan=1` on members and join reaches the WAN pool of a
+// server.
+
+// ForwardedHeader marks a request one agent forwarded to another, with the
+// hop it took: "lan" (to a server of the same datacenter) or "wan" (to a
+// server of the datacenter asked about).
+const ForwardedHeader = "X-Discod-Forwarded"
+
+// Timeouts of one forwarded request. A client's LAN hop waits long enough
+// for its server to try two servers of the other datacenter.
+const (
+	wanForwardTimeout = 2 * time.Second
+	lanForwardTimeout = 2*wanForwardTimeout + time.Second
+	forwardAttempts   = 2
+)
+
+// relayedHeaders are the response headers copied back from the agent that
+// answered a forwarded request.
+var relayedHeaders = []string{"Content-Type", "X-Consul-Index", "X-Consul-KnownLeader", "X-Consul-LastContact"}
+
+// forwardClient sends forwarded requests; every request carries its own
+// deadline.
+var forwardClient = &http.Client{}
+
+// fromWAN reports whether r was forwarded from another datacenter.
+func fromWAN(r *http.Request) bool {
+	return membership.ParseHop(r.Header.Get(ForwardedHeader)) == membership.HopWAN
+}
+
+// forwardDC answers r, a catalog read for datacenter dc (not ours), with
+// the answer of a server on the route there. An unknown datacenter, one
+// that cannot be reached, and a request that may not be forwarded again
+// all get Consul's 500 "No path to datacenter", with the reason.
+func (s *Server) forwardDC(w http.ResponseWriter, r *http.Request, dc string) {
+	hop := membership.ParseHop(r.Header.Get(ForwardedHeader))
+	fed := s.Agent.Federation()
+	route, err := fed.Route(dc, hop, func(m membership.Member) bool { return m.HTTPAddr.IsValid() })
+	if err != nil {
+		reason := err.Error()
+		var re *membership.RouteError
+		if errors.As(err, &re) {
+			reason = re.Reason
+			if errors.Is(err, membership.ErrUnknownDatacenter) {
+				reason = "unknown datacenter; known: " + strings.Join(fed.Datacenters(), ", ")
+			}
+		}
+		httpError(w, http.StatusInternalServerError, fmt.Sprintf("No path to datacenter %q: %s", dc, reason))
+		return
+	}
+	timeout := lanForwardTimeout
+	if route.Hop == membership.HopWAN {
+		timeout = wanForwardTimeout
+	}
+	var errs []string
+	for i, srv := range route.Servers {
+		if i == forwardAttempts {
+			break
+		}
+		status, header, body, err := forwardOnce(r, srv.HTTPAddr, route.Hop, timeout)
+		if err == nil && status == http.StatusOK {
+			for _, h := range relayedHeaders {
+				if v := header.Get(h); v != "" {
+					w.Header().Set(h, v)
+				}
+			}
+			w.WriteHeader(status)
+			_, _ = w.Write(body)
+			return
+		}
+		if err == nil {
+			err = fmt.Errorf("HTTP %d: %s", status, strings.TrimSpace(string(body)))
+		}
+		errs = append(errs, fmt.Sprintf("server %s at %s: %v", srv.Name, srv.HTTPAddr, err))
+	}
+	httpError(w, http.StatusInternalServerError, fmt.Sprintf("No path to datacenter %q: %s", dc, strings.Join(errs, "; ")))
+}
+
+// forwardOnce sends r's method and path (with its query) to the agent at
+// addr, marked with hop, and returns the answer.
+func forwardOnce(r *http.Request, addr netip.AddrPort, hop membership.Hop, timeout time.Duration) (int, http.Header, []byte, error) {
+	ctx, cancel := context.WithTimeout(r.Context(), timeout)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, r.Method, "http://"+addr.String()+r.URL.RequestURI(), nil)
+	if err != nil {
+		return 0, nil, nil, err
+	}
+	req.Header.Set(ForwardedHeader, hop.String())
+	resp, err := forwardClient.Do(req)
+	if err != nil {
+		return 0, nil, nil, err
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(io.LimitReader(resp.Body, 64<<20))
+	if err != nil {
+		return 0, nil, nil, fmt.Errorf("read answer: %w", err)
+	}
+	return resp.StatusCode, resp.Header, body, nil
+}
+
+// wanRequested reports whether r asks for the WAN pool (?wan=1).
+func wanRequested(r *http.Request) bool {
+	v := r.URL.Query().Get("wan")
+	return v != "" && v != "0" && v != "false"
+}
+
+// wanAgent returns the agent's WAN pool agent for a ?wan=1 request, or
+// writes 400 and returns nil for an agent that is not in the WAN pool.
+func (s *Server) wanAgent(w http.ResponseWriter) *membership.Agent {
+	wan := s.Agent.WAN()
+	if wan == nil {
+		httpError(w, http.StatusBadRequest, "this agent is not in the WAN pool: only servers (-server) join it")
+	}
+	return wan
+}
+
+// wanMembers serves GET /v1/agent/members?wan=1 and reports whether the
+// request asked for it: the WAN pool's members, named <node>.<dc>.
+func (s *Server) wanMembers(w http.ResponseWriter, r *http.Request) bool {
+	if !wanRequested(r) {
+		return false
+	}
+	wan := s.wanAgent(w)
+	if wan == nil {
+		return true
+	}
+	ms := wan.Table().Members()
+	out := make([]AgentMember, 0, len(ms))
+	for _, m := range ms {
+		out = append(out, AgentMemberOf(m))
+	}
+	writeJSON(w, out)
+	return true
+}
+
+// wanJoin serves PUT /v1/agent/join/<addr>?wan=1 and reports whether the
+// request asked for it: the WAN pool joins through addr (default port
+// 8302).
+func (s *Server) wanJoin(w http.ResponseWriter, r *http.Request) bool {
+	if !wanRequested(r) {
+		return false
+	}
+	wan := s.wanAgent(w)
+	if wan == nil {
+		return true
+	}
+	addr := r.PathValue("addr")
+	if addr == "" {
+		httpError(w, http.StatusBadRequest, "missing address: PUT /v1/agent/join/<host[:port]>?wan=1")
+		return true
+	}
+	if _, err := wan.Join([]string{addr}); err != nil {
+		httpError(w, http.StatusInternalServerError, err.Error())
+		return true
+	}
+	w.WriteHeader(http.StatusOK)
+	return true
+}
