@@ -3,8 +3,6 @@ package httpapi
 import (
 	"fmt"
 	"net/http"
-	"strings"
-	"sync"
 	"time"
 
 	"github.com/discod/discod/membership"
@@ -12,8 +10,9 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 )
 
-// The membership metrics are computed from the member table at scrape
-// time by memberCollector, registered in a registry of the Server's own
+// The membership gauges are computed from the member table at scrape time,
+// and the event counters read from the agent (membership.EventCounts), by
+// memberCollector, registered in a registry of the Server's own
 // (not the default one, so that several Servers, as in tests, never
 // collide). GET /v1/agent/metrics serves that registry together with the
 // process-wide default gatherer, which holds the Go runtime and process
@@ -23,8 +22,8 @@ var (
 		"Members in this agent's member table, by datacenter and status (alive, leaving, left, failed).",
 		[]string{"datacenter", "status"}, nil)
 	memberEventsDesc = prometheus.NewDesc("discod_member_events_total",
-		"Member state changes this agent observed in its member table, by event (join, leave, failure, reap). "+
-			"Derived from the table at scrape time, so a change undone between two scrapes is missed.",
+		"Membership events this agent observed since it started, by event (join, leave, failure, reap, conflict), "+
+			"counted as its member table changes.",
 		[]string{"event"}, nil)
 )
 
@@ -33,88 +32,10 @@ var memberStatuses = [...]membership.State{
 	membership.StateAlive, membership.StateLeaving, membership.StateLeft, membership.StateFailed,
 }
 
-// memberEvent is the event label of discod_member_events_total.
-type memberEvent uint8
-
-const (
-	eventJoin    memberEvent = iota // became alive (first seen, or back from failed or left)
-	eventLeave                      // became leaving or left (one event for both steps)
-	eventFailure                    // became failed
-	eventReap                       // removed from the table (reaped or pruned)
-	numEvents
-)
-
-var eventNames = [numEvents]string{"join", "leave", "failure", "reap"}
-
-// eventInto returns the event of a member entering state to from state
-// from (StateNone for a member not seen before), if any.
-func eventInto(from, to membership.State) (memberEvent, bool) {
-	switch to {
-	case membership.StateAlive:
-		return eventJoin, true
-	case membership.StateLeaving, membership.StateLeft:
-		// alive → leaving → left is one graceful leave.
-		return eventLeave, from != membership.StateLeaving
-	case membership.StateFailed:
-		return eventFailure, true
-	}
-	return 0, false
-}
-
-// seenState is what the event tracker last saw of a member.
-type seenState struct {
-	state   membership.State
-	changed time.Time
-}
-
-// eventTracker derives event counts from successive snapshots of the
-// member table. A member whose state or StateChanged differs from the last
-// snapshot has changed state at least once since; the tracker counts the
-// event of entering its current state. Intermediate states between two
-// snapshots (alive → failed → alive in one scrape interval) are missed, so
-// the counts are lower bounds. membership.Table has a change hook
-// (onChange) that would make them exact; it is not exported yet.
-type eventTracker struct {
-	mu     sync.Mutex // guards seen and counts
-	seen   map[string]seenState
-	counts [numEvents]uint64
-}
-
-// observe compares ms (the whole table) with the previous snapshot and
-// returns the updated counts.
-func (t *eventTracker) observe(ms []membership.Member) [numEvents]uint64 {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	if t.seen == nil {
-		t.seen = make(map[string]seenState, len(ms))
-	}
-	present := make(map[string]bool, len(ms))
-	for _, m := range ms {
-		key := strings.ToLower(m.Name)
-		present[key] = true
-		prev, had := t.seen[key]
-		if had && prev.state == m.State && prev.changed.Equal(m.StateChanged) {
-			continue
-		}
-		t.seen[key] = seenState{state: m.State, changed: m.StateChanged}
-		if ev, ok := eventInto(prev.state, m.State); ok {
-			t.counts[ev]++
-		}
-	}
-	for key := range t.seen {
-		if !present[key] {
-			delete(t.seen, key)
-			t.counts[eventReap]++
-		}
-	}
-	return t.counts
-}
-
 // memberCollector is a prometheus.Collector computing the membership
 // metrics from an agent's table at every scrape.
 type memberCollector struct {
-	agent  *membership.Agent
-	events eventTracker
+	agent *membership.Agent
 }
 
 // Describe implements prometheus.Collector.
@@ -154,9 +75,12 @@ func (c *memberCollector) Collect(ch chan<- prometheus.Metric) {
 			ch <- prometheus.MustNewConstMetric(membersDesc, prometheus.GaugeValue, float64(n[i]), dc, s.String())
 		}
 	}
-	events := c.events.observe(ms)
-	for ev, v := range events {
-		ch <- prometheus.MustNewConstMetric(memberEventsDesc, prometheus.CounterValue, float64(v), eventNames[ev])
+	ev := c.agent.EventCounts()
+	for _, e := range []struct {
+		name string
+		n    uint64
+	}{{"join", ev.Joins}, {"leave", ev.Leaves}, {"failure", ev.Failures}, {"reap", ev.Reaps}, {"conflict", ev.Conflicts}} {
+		ch <- prometheus.MustNewConstMetric(memberEventsDesc, prometheus.CounterValue, float64(e.n), e.name)
 	}
 }
 

@@ -27,6 +27,7 @@ func TestMetricsPrometheus(t *testing.T) {
 		`discod_member_events_total{event="failure"} 1`,
 		`discod_member_events_total{event="leave"} 1`,
 		`discod_member_events_total{event="reap"} 0`,
+		`discod_member_events_total{event="conflict"} 0`,
 		"# TYPE discod_member_events_total counter",
 		"go_goroutines", // the default gatherer is served too
 	} {
@@ -120,44 +121,5 @@ func TestMetricNames(t *testing.T) {
 	}
 	for _, p := range problems {
 		t.Errorf("promlint: %s: %s", p.Metric, p.Text)
-	}
-}
-
-// TestEventTracker feeds snapshots of a table to the tracker and checks
-// the events it derives.
-func TestEventTracker(t *testing.T) {
-	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
-	at := func(s int) time.Time { return t0.Add(time.Duration(s) * time.Second) }
-	m := func(name string, s membership.State, changed int) membership.Member {
-		return membership.Member{Name: name, State: s, StateChanged: at(changed)}
-	}
-	const (
-		alive   = membership.StateAlive
-		leaving = membership.StateLeaving
-		left    = membership.StateLeft
-		failed  = membership.StateFailed
-	)
-	tr := &eventTracker{}
-	steps := []struct {
-		name string
-		snap []membership.Member
-		want [numEvents]uint64 // join, leave, failure, reap
-	}{
-		{"first snapshot counts every member by its state",
-			[]membership.Member{m("a", alive, 0), m("b", alive, 0), m("c", failed, 0), m("d", left, 0)}, [numEvents]uint64{2, 1, 1, 0}},
-		{"nothing changed", []membership.Member{m("a", alive, 0), m("b", alive, 0), m("c", failed, 0), m("d", left, 0)}, [numEvents]uint64{2, 1, 1, 0}},
-		{"b fails, c comes back",
-			[]membership.Member{m("a", alive, 0), m("b", failed, 5), m("c", alive, 5), m("d", left, 0)}, [numEvents]uint64{3, 1, 2, 0}},
-		{"a starts leaving", []membership.Member{m("a", leaving, 6), m("b", failed, 5), m("c", alive, 5), m("d", left, 0)}, [numEvents]uint64{3, 2, 2, 0}},
-		{"a has left: same leave", []membership.Member{m("a", left, 7), m("b", failed, 5), m("c", alive, 5), m("d", left, 0)}, [numEvents]uint64{3, 2, 2, 0}},
-		{"d reaped, names compared without case", []membership.Member{m("A", left, 7), m("b", failed, 5), m("c", alive, 5)}, [numEvents]uint64{3, 2, 2, 1}},
-		{"c flapped between scrapes: the return is seen", []membership.Member{m("A", left, 7), m("b", failed, 5), m("c", alive, 9)}, [numEvents]uint64{4, 2, 2, 1}},
-	}
-	for _, st := range steps {
-		t.Run(st.name, func(t *testing.T) {
-			if got := tr.observe(st.snap); got != st.want {
-				t.Errorf("counts (join, leave, failure, reap) = %v; want %v", got, st.want)
-			}
-		})
 	}
 }

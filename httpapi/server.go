@@ -41,6 +41,10 @@ type Server struct {
 	// Logs lets clients follow the agent's log (GET /v1/agent/monitor);
 	// nil answers 501.
 	Logs *logstream.Hub
+	// Maintenance sets or clears the node's maintenance mode for
+	// PUT /v1/agent/maintenance and keeps it across restarts; nil calls
+	// Agent.SetMaintenance, which does not persist it.
+	Maintenance func(enable bool, reason string) error
 }
 
 // Handler returns the API's routes.
@@ -56,6 +60,7 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("PUT /v1/agent/leave", s.write(s.leave))
 	mux.HandleFunc("PUT /v1/agent/force-leave/{node}", s.write(s.forceLeave))
 	mux.HandleFunc("PUT /v1/agent/reload", s.write(s.reload))
+	mux.HandleFunc("PUT /v1/agent/maintenance", s.write(s.maintenance))
 	// Log lines can carry addresses and names: following them needs the
 	// write token too.
 	mux.HandleFunc("GET /v1/agent/monitor", s.write(s.monitor))
@@ -114,7 +119,7 @@ func AgentMemberOf(m membership.Member) AgentMember {
 	if m.IsServer() {
 		role = RoleTagServer
 	}
-	return AgentMember{
+	out := AgentMember{
 		Name: m.Name,
 		Addr: m.Addr.String(),
 		Port: m.Port,
@@ -129,6 +134,10 @@ func AgentMemberOf(m membership.Member) AgentMember {
 		ProtocolMin: m.ProtocolMin, ProtocolMax: m.ProtocolMax, ProtocolCur: m.ProtocolCur,
 		DelegateMin: m.DelegateMin, DelegateMax: m.DelegateMax, DelegateCur: m.DelegateCur,
 	}
+	if m.Maintenance != "" {
+		out.Tags[TagMaintenance] = m.Maintenance
+	}
+	return out
 }
 
 func (s *Server) members(w http.ResponseWriter, r *http.Request) {

@@ -27,6 +27,10 @@ const (
 	TagBuild = "build" // discod version
 	TagID    = "id"    // node ID
 	TagVsn   = "vsn"   // gossip protocol version in use
+
+	// TagMaintenance is discod's: the maintenance reason, present only
+	// while the node is in maintenance (discod maint).
+	TagMaintenance = "maintenance"
 )
 
 // Role tag values, as Consul's.

@@ -18,13 +18,14 @@ import (
 
 // Agent is one member of a gossip pool and the keeper of its member table.
 type Agent struct {
-	cfg   Config
-	ml    *memberlist.Memberlist
-	table *Table
-	log   *slog.Logger
-	local Member
-	dlg   *delegate                        // serves meta to memberlist
-	queue *memberlist.TransmitLimitedQueue // our outgoing user messages
+	cfg      Config
+	ml       *memberlist.Memberlist
+	table    *Table
+	log      *slog.Logger
+	local    Member
+	dlg      *delegate                        // serves meta to memberlist
+	counters eventCounters                    // membership events, fed by the table's change hook
+	queue    *memberlist.TransmitLimitedQueue // our outgoing user messages
 
 	// metaMu guards meta, what we gossip about ourselves, and the encoded
 	// copy stored in dlg, so that a metadata update (the known
@@ -99,14 +100,17 @@ func New(cfg Config) (*Agent, error) {
 		cfg.NodeID = NewNodeID()
 	}
 	meta := nodeMeta{ID: cfg.NodeID, Datacenter: cfg.Datacenter, Role: cfg.Role, Build: cfg.Build, Meta: cfg.Meta,
-		DNSAddr: cfg.DNSAddr, HTTPAddr: cfg.HTTPAddr, WANAddr: cfg.WANAddr}
+		DNSAddr: cfg.DNSAddr, HTTPAddr: cfg.HTTPAddr, WANAddr: cfg.WANAddr, Run: newRunID(),
+		Maintenance: cfg.Maintenance}
 	encoded, err := meta.encode()
 	if err != nil {
 		return nil, err
 	}
 	a := &Agent{cfg: cfg, table: NewTable(), log: cfg.Logger, stop: make(chan struct{}), meta: meta, dlg: &delegate{}}
 	a.dlg.meta.Store(&encoded)
+	a.table.onChange = a.counters.change
 	a.dlg.handle = a.handleMsg
+	a.dlg.local, a.dlg.merge = a.localState, a.mergeState
 	a.queue = &memberlist.TransmitLimitedQueue{
 		// The table, not memberlist, counts nodes: memberlist must not be
 		// called back from its own gossip path.

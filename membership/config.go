@@ -72,6 +72,12 @@ type Config struct {
 	// Default: none.
 	WANAddr netip.Addr
 
+	// Maintenance, when set, starts the node in maintenance mode with this
+	// reason (see SetMaintenance), for an agent that was in maintenance
+	// before a restart. At most MaxMaintenanceReason bytes. Default: not in
+	// maintenance.
+	Maintenance string
+
 	// WAN makes the agent a member of the WAN pool, which joins the servers
 	// of every datacenter, rather than of its datacenter's LAN pool. Its
 	// gossip name is <node>.<datacenter> (NodeName may be given either way),
@@ -214,6 +220,9 @@ func (c *Config) validate() error {
 	case "", "lan", "wan", "local":
 	default:
 		return fmt.Errorf("gossip profile %q is not lan, wan or local", c.Profile)
+	}
+	if len(c.Maintenance) > MaxMaintenanceReason {
+		return fmt.Errorf("maintenance reason is %d bytes; the limit is %d", len(c.Maintenance), MaxMaintenanceReason)
 	}
 	for _, ap := range []netip.AddrPort{c.DNSAddr, c.HTTPAddr} {
 		if ap.IsValid() && (ap.Addr().IsUnspecified() || ap.Port() == 0) {

@@ -29,6 +29,7 @@ func TestNameConflictRefusesNewcomer(t *testing.T) {
 	if m, _ := one.Table().Lookup("two"); m.Addr != netip.MustParseAddr("127.0.1.12") || m.State != StateAlive {
 		t.Errorf("incumbent after conflict = %+v; want 127.0.1.12 alive", m)
 	}
+	waitFor(t, 10*time.Second, "the conflict counted on one", func() bool { return one.EventCounts().Conflicts > 0 })
 }
 
 func TestCaseOnlyConflictKeepsFirst(t *testing.T) {

@@ -6,13 +6,16 @@ import (
 	"github.com/hashicorp/memberlist"
 )
 
-// delegate is memberlist's Delegate: it hands out our encoded metadata and
-// carries discod's user messages (force-leave, ...). Push/pull state is
-// unused for now; it is where larger state (services) will travel.
+// delegate is memberlist's Delegate: it hands out our encoded metadata,
+// carries discod's user messages (force-leave, ...) and exchanges
+// tombstones in push/pull state (tombstones.go); larger state (services)
+// will travel there too.
 type delegate struct {
 	meta   atomic.Pointer[[]byte] // encoded nodeMeta, checked against the size limit before it is stored
 	queue  *memberlist.TransmitLimitedQueue
-	handle func([]byte) // Agent.handleMsg
+	handle func([]byte)           // Agent.handleMsg
+	local  func(join bool) []byte // Agent.localState
+	merge  func([]byte, bool)     // Agent.mergeState
 }
 
 func (d *delegate) NodeMeta(limit int) []byte {
@@ -31,5 +34,5 @@ func (d *delegate) GetBroadcasts(overhead, limit int) [][]byte {
 	return d.queue.GetBroadcasts(overhead, limit)
 }
 
-func (d *delegate) LocalState(join bool) []byte            { return nil }
-func (d *delegate) MergeRemoteState(buf []byte, join bool) {}
+func (d *delegate) LocalState(join bool) []byte            { return d.local(join) }
+func (d *delegate) MergeRemoteState(buf []byte, join bool) { d.merge(buf, join) }

@@ -54,6 +54,7 @@ func (e *events) apply(n *memberlist.Node, s State) {
 		DelegateMin: n.DMin, DelegateMax: n.DMax, DelegateCur: n.DCur,
 	}
 	m.DatacentersPartial = meta.DatacentersPartial
+	m.Run, m.Gen, m.Maintenance = meta.Run, meta.Gen, meta.Maintenance
 	if m.Role == "" {
 		m.Role = RoleClient
 	}
@@ -62,8 +63,16 @@ func (e *events) apply(n *memberlist.Node, s State) {
 		// memberlist compares names with case; DNS does not. Two live nodes
 		// whose names differ only in case would answer for one DNS name, so
 		// the one known first keeps it.
+		e.a.counters.conflicts.Add(1)
 		e.a.log.Error("node name conflict: names differ only in case; the node already known keeps the name",
 			"node", old.Name, "other", n.Name, "known_addr", old.Addr.String(), "other_addr", m.Addr.String())
+		return
+	}
+	if ok && stale(old, m) {
+		// A tombstone outranks what this run of the node said before it
+		// left: the node itself refutes a leave with a higher generation,
+		// and a restarted node has a new run ID (tombstones.go).
+		e.a.log.Debug("ignoring a stale rumour about a node that left", "node", n.Name, "state", s.String(), "run", m.Run, "gen", m.Gen)
 		return
 	}
 	if ok && old.State != s {
@@ -81,6 +90,7 @@ func (e *events) apply(n *memberlist.Node, s State) {
 type conflicts struct{ a *Agent }
 
 func (c *conflicts) NotifyConflict(existing, other *memberlist.Node) {
+	c.a.counters.conflicts.Add(1)
 	c.a.log.Error("node name conflict: names must be unique; the node already known keeps the name",
 		"node", existing.Name, "known_addr", existing.Address(), "other_addr", other.Address())
 	if existing.Name == c.a.cfg.NodeName {

@@ -79,6 +79,16 @@ type Member struct {
 	// them. Readers must not modify the slice.
 	Datacenters        []string
 	DatacentersPartial bool
+	// Run identifies one run of the node's agent (new at every start) and
+	// Gen the generation within it; together they tell a late rumour about
+	// a node that left from the node really coming back (tombstones.go).
+	Run string
+	Gen uint64
+	// Maintenance is the reason the node's operator gave for maintenance
+	// mode (discod maint -enable); empty when the node is not in
+	// maintenance. A node in maintenance stays in the cluster but is left
+	// out of DNS answers.
+	Maintenance string
 	// State and StateChanged say what we believe and since when.
 	State        State
 	StateChanged time.Time

@@ -7,6 +7,7 @@ import (
 	"maps"
 	"net/netip"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/hashicorp/memberlist"
@@ -35,6 +36,12 @@ const (
 	tagWANAddr     = 'w' // the node's WAN address, only when it has one besides its LAN address
 	tagDatacenters = 'f' // a server's other known datacenters, comma-separated, sorted
 	tagPartial     = 'p' // "1" when tagDatacenters was cut short to fit the size limit
+
+	// Tags added for ordering leaves against late rumours (tombstones.go)
+	// and for maintenance mode. Older builds skip them.
+	tagRun         = 's' // the run ID: random, new at every start of the agent
+	tagGen         = 'g' // the generation within the run, decimal, bumped to refute a leave
+	tagMaintenance = 'M' // the maintenance reason, while the node is in maintenance
 )
 
 // nodeMeta is what a node tells the others about itself in memberlist's
@@ -65,6 +72,15 @@ type nodeMeta struct {
 	// list was cut short to fit the metadata limit.
 	Datacenters        []string
 	DatacentersPartial bool
+
+	// Run and Gen order what is said about the node (see tombstones.go):
+	// Run is new at every start of its agent, Gen grows within a run when
+	// the node refutes a leave recorded against it.
+	Run string
+	Gen uint64
+	// Maintenance is the reason the node is in maintenance mode (taken out
+	// of DNS answers while staying in the cluster); empty when it is not.
+	Maintenance string
 }
 
 // encode returns the wire form, or an error when it exceeds memberlist's
@@ -102,6 +118,11 @@ func (m nodeMeta) encode() ([]byte, error) {
 	if m.DatacentersPartial {
 		field(tagPartial, "1")
 	}
+	field(tagRun, m.Run)
+	if m.Gen > 0 {
+		field(tagGen, strconv.FormatUint(m.Gen, 10))
+	}
+	field(tagMaintenance, m.Maintenance)
 	for _, k := range slices.Sorted(maps.Keys(m.Meta)) {
 		b = append(b, tagMeta)
 		put(k)
@@ -165,6 +186,12 @@ func decodeMeta(b []byte) (nodeMeta, error) {
 			m.Datacenters = parseDatacenterList(s)
 		case tagPartial:
 			m.DatacentersPartial = s == "1"
+		case tagRun:
+			m.Run = s
+		case tagGen:
+			m.Gen, _ = strconv.ParseUint(s, 10, 64) // unreadable counts as 0
+		case tagMaintenance:
+			m.Maintenance = s
 		case tagMeta:
 			v, err := get()
 			if err != nil {

@@ -13,6 +13,7 @@ func TestMetaRoundTrip(t *testing.T) {
 	}{
 		{"empty", nodeMeta{}},
 		{"full", nodeMeta{ID: "0b3c", Datacenter: "dc1", Role: RoleServer, Build: "0.1.0", Meta: map[string]string{"rack": "r1", "env": "prod"}}},
+		{"run, generation and maintenance", nodeMeta{ID: "0b3c", Run: "00112233aabbccdd", Gen: 7, Maintenance: "disk swap"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

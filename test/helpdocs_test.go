@@ -10,7 +10,7 @@ import (
 )
 
 // helpCommands are the commands docs/cli.md documents, in its order.
-var helpCommands = []string{"agent", "members", "join", "leave", "force-leave", "keygen", "keyring",
+var helpCommands = []string{"agent", "members", "join", "leave", "force-leave", "maint", "keygen", "keyring",
 	"corefile", "reload", "monitor", "info", "validate"}
 
 const cliDocHeader = "# discod command reference\n\n" +

@@ -99,6 +99,10 @@ func (d *daemon) start() error {
 	mc.BootstrapExpect = rt.BootstrapExpect
 	mc.Build = version
 	mc.Meta = rt.NodeMeta
+	if mc.Maintenance, err = readMaintenance(rt.DataDir); err != nil { // maint.go
+		_ = ln.Close()
+		return err
+	}
 	mc.BindAddr = rt.BindAddr
 	mc.BindPort = rt.Ports.SerfLAN
 	mc.AdvertiseAddr = rt.AdvertiseAddr
@@ -151,7 +155,8 @@ func (d *daemon) start() error {
 	}
 
 	api := &httpapi.Server{Agent: d.agent, Version: version, Domain: rt.Domain, Leave: d.leaveFromAPI,
-		ListenAddr: rt.ClientAddr, Token: rt.HTTPToken, Reload: d.reload, Logs: d.logs}
+		ListenAddr: rt.ClientAddr, Token: rt.HTTPToken, Reload: d.reload, Logs: d.logs,
+		Maintenance: d.setMaintenance}
 	d.httpSrv = &http.Server{Handler: api.Handler(), ReadHeaderTimeout: 10 * time.Second}
 	for _, l := range []net.Listener{ln, tlsLn} {
 		if l == nil {

@@ -30,6 +30,7 @@ func commands() []command {
 		{"keygen", "Generates a new gossip encryption key", runKeygen},
 		{"keyring", "Manages the gossip encryption keyring of the cluster", runKeyring},
 		{"leave", "Gracefully leaves the cluster and shuts down", runLeave},
+		{"maint", "Places the node in or out of maintenance mode", runMaint},
 		{"members", "Lists the members of the cluster", runMembers},
 		{"monitor", "Streams the local agent's log lines", runMonitor},
 		{"reload", "Makes the local agent re-read its config files and Corefile", runReload},

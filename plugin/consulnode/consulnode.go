@@ -158,7 +158,11 @@ func (cn *ConsulNode) serveForward(ctx context.Context, state *request.Request, 
 			return cn.serveRemote(ctx, state, be, zone, q.dc) // datacenter.go
 		}
 		m, ok := cn.lookupMember(be, q.node, q.dc)
-		if !ok || !cn.answers(m.State) {
+		// A node in maintenance is taken out of answers as if it were
+		// not there: NXDOMAIN, not NODATA, so that resolvers and clients
+		// treat it like a node that is gone (and negative-cache it only
+		// for the SOA minimum).
+		if !ok || !cn.answers(m.State) || m.Maintenance != "" {
 			return cn.writeNegative(ctx, state, be, zone, dns.RcodeNameError)
 		}
 		return cn.serveMember(ctx, state, be, zone, forRequester(state.Req, m))

@@ -1,0 +1,120 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/discod/discod/httpapi"
+	"github.com/discod/discod/internal/atomicfile"
+	"github.com/discod/discod/membership"
+)
+
+// Maintenance mode: `discod maint` talks to PUT /v1/agent/maintenance; the
+// daemon keeps the reason in the data dir so that a node in maintenance
+// stays in maintenance across a restart, as Consul does.
+
+// maintenanceFile holds the maintenance reason while the node is in
+// maintenance; it does not exist otherwise.
+const maintenanceFile = "maintenance"
+
+func runMaint(args []string, stdout, stderr io.Writer) int {
+	fs := newFlagSet("maint", "maint [options]\n\n  Places the local node into maintenance mode, or takes it out. A node in\n  maintenance stays in the cluster (alive) but is left out of DNS answers\n  (NXDOMAIN); `discod members -detailed` shows its reason. Without\n  -enable or -disable it prints the node's maintenance state. The state is\n  kept across restarts when the agent has a -data-dir.", stderr)
+	client := clientFlags(fs)
+	enable := fs.Bool("enable", false, "put the node into maintenance mode")
+	disable := fs.Bool("disable", false, "take the node out of maintenance mode")
+	reason := fs.String("reason", "", "why the node is in maintenance, shown to operators (at most 128 bytes)")
+	if code := parseFlags(fs, args); code >= 0 {
+		return code
+	}
+	switch {
+	case *enable && *disable:
+		fmt.Fprintln(stderr, "discod maint: -enable and -disable are mutually exclusive")
+		return 1
+	case *reason != "" && !*enable:
+		fmt.Fprintln(stderr, "discod maint: -reason is only meaningful with -enable")
+		return 1
+	case fs.NArg() > 0:
+		fmt.Fprintf(stderr, "discod maint: unexpected argument %q (discod has no services yet, so there is no -service)\n", fs.Arg(0))
+		return 1
+	}
+	c, err := client()
+	if err != nil {
+		fmt.Fprintf(stderr, "discod maint: %v\n", err)
+		return 1
+	}
+	ctx := context.Background()
+	if !*enable && !*disable {
+		self, err := c.Self(ctx)
+		if err != nil {
+			fmt.Fprintf(stderr, "discod maint: %v\n", err)
+			return 1
+		}
+		if r := self.Member.Tags[httpapi.TagMaintenance]; r != "" {
+			fmt.Fprintf(stdout, "Node:\n  Name:   %s\n  Reason: %s\n", self.Member.Name, r)
+		}
+		return 0
+	}
+	if err := c.Maintenance(ctx, *enable, *reason); err != nil {
+		fmt.Fprintf(stderr, "discod maint: %v\n", err)
+		return 1
+	}
+	if *enable {
+		fmt.Fprintln(stdout, "Node entered maintenance mode")
+	} else {
+		fmt.Fprintln(stdout, "Node left maintenance mode")
+	}
+	return 0
+}
+
+// readMaintenance returns the maintenance reason saved in dataDir, "" when
+// the node is not in maintenance. An unreadable file is an error naming it.
+func readMaintenance(dataDir string) (string, error) {
+	if dataDir == "" {
+		return "", nil
+	}
+	path := filepath.Join(dataDir, maintenanceFile)
+	b, err := os.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return "", nil
+	}
+	if err != nil {
+		return "", fmt.Errorf("maintenance state: %w", err)
+	}
+	r := strings.TrimSpace(string(b))
+	if r == "" {
+		r = membership.DefaultMaintenanceReason
+	}
+	if len(r) > membership.MaxMaintenanceReason {
+		r = r[:membership.MaxMaintenanceReason]
+	}
+	return r, nil
+}
+
+// setMaintenance serves PUT /v1/agent/maintenance: it applies the change
+// and saves it in the data dir (or removes the file).
+func (d *daemon) setMaintenance(enable bool, reason string) error {
+	if err := d.agent.SetMaintenance(enable, reason); err != nil {
+		return err
+	}
+	dir := d.runtime().DataDir
+	if dir == "" {
+		return nil
+	}
+	path := filepath.Join(dir, maintenanceFile)
+	if !enable {
+		if err := os.Remove(path); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return fmt.Errorf("left maintenance, but could not remove %s; a restart will enter it again: %w", path, err)
+		}
+		return nil
+	}
+	if err := atomicfile.Write(path, []byte(d.agent.Maintenance()+"\n"), 0o600); err != nil {
+		return fmt.Errorf("entered maintenance, but could not save it to %s; a restart will leave it: %w", path, err)
+	}
+	return nil
+}
