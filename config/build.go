@@ -70,6 +70,8 @@ func build(st *store, e *env) (*Runtime, error) {
 	get(st, "skip_leave_on_interrupt", &r.SkipLeaveOnInterrupt)
 	get(st, "rejoin_after_leave", &r.Rejoin)
 	get(st, "reconnect_timeout", &r.ReconnectTimeout)
+	r.GossipLAN = tuning(st, "gossip_lan")
+	r.GossipWAN = tuning(st, "gossip_wan")
 	get(st, "encrypt", &r.Encrypt)
 	get(st, "http_token", &r.HTTPToken)
 
@@ -262,4 +264,16 @@ func (r *Runtime) checkRecursorLoop(st *store) error {
 		}
 	}
 	return nil
+}
+
+// tuning reads the gossip timing block prefix (gossip_lan or gossip_wan).
+func tuning(st *store, prefix string) membership.Tuning {
+	var t membership.Tuning
+	get(st, prefix+".gossip_nodes", &t.GossipNodes)
+	get(st, prefix+".gossip_interval", &t.GossipInterval)
+	get(st, prefix+".probe_interval", &t.ProbeInterval)
+	get(st, prefix+".probe_timeout", &t.ProbeTimeout)
+	get(st, prefix+".suspicion_mult", &t.SuspicionMult)
+	get(st, prefix+".retransmit_mult", &t.RetransmitMult)
+	return t
 }

@@ -87,8 +87,6 @@ var consulIgnored = map[string]string{
 	"advertise_reconnect_timeout": "",
 	"primary_gateways":            "",
 	"primary_gateways_interval":   "",
-	"gossip_lan":                  "",
-	"gossip_wan":                  "",
 
 	// Encryption and TLS.
 	"encrypt_verify_incoming":         "",

@@ -36,6 +36,8 @@ func TestFileErrors(t *testing.T) {
 		{"fractional ttl", "a.json", `{"dns_config": {"node_ttl": "1500ms"}}`, []string{`key "dns_config.node_ttl": TTL 1.5s is not a whole number of seconds`}},
 		{"soa min_ttl string", "a.hcl", "dns_config {\n soa {\n min_ttl = \"5s\"\n }\n}", []string{`key "dns_config.soa.min_ttl": want a whole number of seconds, got string "5s"`}},
 		{"negative count", "a.json", `{"retry_max": -2}`, []string{`key "retry_max": -2 is negative`}},
+		{"negative gossip tuning", "a.json", `{"gossip_lan": {"suspicion_mult": -1}}`, []string{`key "gossip_lan.suspicion_mult": -1 is negative`}},
+		{"unknown gossip tuning key", "a.json", `{"gossip_wan": {"probe_intervall": "1s"}}`, []string{`gossip_wan.probe_intervall`}},
 		{"bad address", "a.json", `{"bind_addr": "10.0.0.300"}`, []string{`key "bind_addr": "10.0.0.300" is not an IP address`}},
 		{"address with port", "a.json", `{"client_addr": "127.0.0.1:8500"}`, []string{`key "client_addr": "127.0.0.1:8500" has a port`}},
 		{"address list", "a.json", `{"client_addr": "127.0.0.1 ::1"}`, []string{`key "client_addr"`, "discod takes a single IP address"}},

@@ -10,6 +10,8 @@ import (
 	"slices"
 	"testing"
 	"time"
+
+	"github.com/discod/discod/membership"
 )
 
 func TestDefaults(t *testing.T) {
@@ -107,7 +109,8 @@ func TestFlagsOverrideFiles(t *testing.T) {
 	dir := writeFiles(t, map[string]string{"a.json": `{
 		"node_name": "from-file", "log_level": "debug", "server": true,
 		"retry_join": ["10.0.0.1", "10.0.0.2"], "node_meta": {"rack": "r1", "zone": "z1"},
-		"recursor_allow": ["10.0.0.0/8"], "ports": {"dns": 53}
+		"recursor_allow": ["10.0.0.0/8"], "ports": {"dns": 53},
+		"gossip_lan": {"probe_interval": "500ms", "suspicion_mult": 3}, "gossip_wan": {"gossip_nodes": 6}
 	}`})
 	r := mustLoad(t, oneIP, "-config-file", filepath.Join(dir, "a.json"),
 		"-node", "from-flag", "-server=false", "-retry-join", "10.0.0.3", "-retry-join", "10.0.0.1",
@@ -120,6 +123,8 @@ func TestFlagsOverrideFiles(t *testing.T) {
 		{"bool flag wins", r.Server, false},
 		{"file kept when no flag", r.LogLevel, "debug"},
 		{"nested file kept", r.Ports.DNS, 53},
+		{"gossip_lan tuning", r.GossipLAN, membership.Tuning{ProbeInterval: 500 * time.Millisecond, SuspicionMult: 3}},
+		{"gossip_wan tuning", r.GossipWAN, membership.Tuning{GossipNodes: 6}},
 		{"lists append, duplicates dropped", r.RetryJoin, []string{"10.0.0.1", "10.0.0.2", "10.0.0.3"}},
 		{"maps merge by key", r.NodeMeta, map[string]string{"rack": "r2", "zone": "z1"}},
 		{"prefix lists append", r.RecursorAllow, []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8"), netip.MustParsePrefix("192.168.0.0/16")}},

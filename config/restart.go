@@ -41,6 +41,8 @@ var restartSettings = []struct {
 	{"metrics address (metrics_addr)", func(r *Runtime) any { return r.MetricsAddr }},
 	{"rejoin after leave (rejoin_after_leave)", func(r *Runtime) any { return r.Rejoin }},
 	{"reconnect timeout (reconnect_timeout)", func(r *Runtime) any { return r.ReconnectTimeout }},
+	{"LAN gossip timing (gossip_lan)", func(r *Runtime) any { return r.GossipLAN }},
+	{"WAN gossip timing (gossip_wan)", func(r *Runtime) any { return r.GossipWAN }},
 	{"gossip encryption key (encrypt)", func(r *Runtime) any { return r.Encrypt }},
 }
 

@@ -5,6 +5,8 @@ import (
 	"log/slog"
 	"net/netip"
 	"time"
+
+	"github.com/discod/discod/membership"
 )
 
 // Runtime is the agent's validated configuration: defaults, files and
@@ -160,6 +162,13 @@ type Runtime struct {
 	// ReconnectTimeout is how long a failed member is kept (and retried)
 	// before it is reaped. Key reconnect_timeout. Default 72h.
 	ReconnectTimeout time.Duration
+
+	// GossipLAN and GossipWAN override single gossip timing settings of the
+	// LAN and WAN pools. Keys gossip_lan.* and gossip_wan.* (gossip_nodes,
+	// gossip_interval, probe_interval, probe_timeout, suspicion_mult,
+	// retransmit_mult), as in Consul. Default: memberlist's LAN and WAN
+	// profiles.
+	GossipLAN, GossipWAN membership.Tuning
 
 	// Encrypt is the gossip encryption key, base64 of 16, 24 or 32 bytes
 	// (AES-128/192/256); "" for none. Flag -encrypt, key encrypt.

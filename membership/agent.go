@@ -128,6 +128,7 @@ func New(cfg Config) (*Agent, error) {
 	default:
 		mc = memberlist.DefaultLANConfig()
 	}
+	cfg.Tuning.apply(mc) // tuning.go
 	mc.Name = cfg.NodeName
 	if cfg.WAN {
 		mc.Label = wanLabel

@@ -92,6 +92,11 @@ type Config struct {
 	// under load).
 	Profile string
 
+	// Tuning overrides single settings of the profile (Consul's gossip_lan
+	// and gossip_wan blocks); see Tuning for each field's default and
+	// trade-off. Default: the profile's values.
+	Tuning Tuning
+
 	// ReconnectInterval is how often the agent tries to reach one failed
 	// member again, so that a healed partition merges without an operator
 	// typing join. Default 30 s (serf's). Lower means faster healing and a
@@ -215,6 +220,9 @@ func (c *Config) validate() error {
 	}
 	if c.BindPort < 0 || c.BindPort > 65535 || c.AdvertisePort < 0 || c.AdvertisePort > 65535 {
 		return fmt.Errorf("gossip port out of range: bind %d, advertise %d", c.BindPort, c.AdvertisePort)
+	}
+	if err := c.Tuning.validate(); err != nil {
+		return err
 	}
 	switch c.Profile {
 	case "", "lan", "wan", "local":

@@ -87,16 +87,11 @@ type nodeMeta struct {
 // limit (memberlist would panic on it later).
 func (m nodeMeta) encode() ([]byte, error) {
 	b := []byte{metaVersion}
-	put := func(s string) {
-		b = binary.AppendUvarint(b, uint64(len(s)))
-		b = append(b, s...)
-	}
 	field := func(tag byte, s string) {
 		if s == "" {
 			return
 		}
-		b = append(b, tag)
-		put(s)
+		b = appendString(append(b, tag), s)
 	}
 	field(tagID, m.ID)
 	field(tagDatacenter, m.Datacenter)
@@ -124,9 +119,7 @@ func (m nodeMeta) encode() ([]byte, error) {
 	}
 	field(tagMaintenance, m.Maintenance)
 	for _, k := range slices.Sorted(maps.Keys(m.Meta)) {
-		b = append(b, tagMeta)
-		put(k)
-		put(m.Meta[k])
+		b = appendString(appendString(append(b, tagMeta), k), m.Meta[k])
 	}
 	if len(b) > memberlist.MetaMaxSize {
 		return nil, fmt.Errorf("node metadata is %d bytes encoded, over the gossip limit of %d: use fewer or shorter -node-meta pairs", len(b), memberlist.MetaMaxSize)
@@ -148,12 +141,10 @@ func decodeMeta(b []byte) (nodeMeta, error) {
 	}
 	b = b[1:]
 	get := func() (string, error) {
-		n, k := binary.Uvarint(b)
-		if k <= 0 || uint64(len(b)-k) < n {
+		s, ok := readString(&b)
+		if !ok {
 			return "", errShortMeta
 		}
-		s := string(b[k : k+int(n)])
-		b = b[k+int(n):]
 		return s, nil
 	}
 	for len(b) > 0 {
@@ -227,4 +218,23 @@ func parseDatacenterList(s string) []string {
 		}
 	}
 	return out
+}
+
+// appendString appends s to b with its length as a uvarint: the string
+// encoding of the node metadata and of the push/pull state.
+func appendString(b []byte, s string) []byte {
+	b = binary.AppendUvarint(b, uint64(len(s)))
+	return append(b, s...)
+}
+
+// readString reads one string appendString wrote from the front of *b and
+// advances *b past it; ok is false when *b is truncated.
+func readString(b *[]byte) (s string, ok bool) {
+	n, k := binary.Uvarint(*b)
+	if k <= 0 || uint64(len(*b)-k) < n {
+		return "", false
+	}
+	s = string((*b)[k : k+int(n)])
+	*b = (*b)[k+int(n):]
+	return s, true
 }

@@ -64,17 +64,13 @@ type tombstone struct {
 // run ID, in the length-prefixed string encoding of the node metadata.
 func encodeTombstones(ms []Member) []byte {
 	b := []byte{tombstoneStateVersion}
-	put := func(s string) {
-		b = binary.AppendUvarint(b, uint64(len(s)))
-		b = append(b, s...)
-	}
 	for _, m := range ms {
 		if m.State != StateLeft || m.Run == "" {
 			continue
 		}
-		put(m.Name)
-		put(m.Run)
-		put(strconv.FormatUint(m.Gen, 10))
+		b = appendString(b, m.Name)
+		b = appendString(b, m.Run)
+		b = appendString(b, strconv.FormatUint(m.Gen, 10))
 	}
 	return b
 }
@@ -86,20 +82,11 @@ func decodeTombstones(b []byte) []tombstone {
 		return nil
 	}
 	b = b[1:]
-	get := func() (string, bool) {
-		n, k := binary.Uvarint(b)
-		if k <= 0 || uint64(len(b)-k) < n {
-			return "", false
-		}
-		s := string(b[k : k+int(n)])
-		b = b[k+int(n):]
-		return s, true
-	}
 	var out []tombstone
 	for len(b) > 0 {
-		name, ok1 := get()
-		run, ok2 := get()
-		gen, ok3 := get()
+		name, ok1 := readString(&b)
+		run, ok2 := readString(&b)
+		gen, ok3 := readString(&b)
 		if !ok1 || !ok2 || !ok3 {
 			break
 		}

@@ -51,7 +51,8 @@ func WANConfig(lan Config) Config {
 	w.WANAddr = netip.Addr{} // in the WAN pool the advertised address is the WAN one
 	w.Profile = "wan"
 	w.Meta = nil
-	w.Maintenance = "" // maintenance takes a node out of its datacenter's answers; the WAN pool has none
+	w.Tuning = Tuning{} // the WAN pool has its own (gossip_wan)
+	w.Maintenance = ""  // maintenance takes a node out of its datacenter's answers; the WAN pool has none
 	w.BootstrapExpect = 0
 	w.SnapshotPath = ""
 	w.KeyringPath = "" // the WAN pool has its own keyring file, if any

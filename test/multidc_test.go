@@ -142,6 +142,12 @@ func TestMultiDC(t *testing.T) {
 	if _, errOut, code := cli(t, "members", "-wan", "-http-addr", dcAgents[1].http()); code == 0 || !strings.Contains(errOut, "WAN pool") {
 		t.Errorf("members -wan on a client: exit %d %q; want a refusal", code, errOut)
 	}
+	if _, errOut, code := cli(t, "join", "-wan", "-http-addr", dcAgents[0].http(), "127.0.0.52"); code != 0 {
+		t.Errorf("join -wan on dc1-server: exit %d %q", code, errOut)
+	}
+	if _, errOut, code := cli(t, "join", "-wan", "-http-addr", dcAgents[3].http(), "127.0.0.50"); code == 0 || !strings.Contains(errOut, "WAN") {
+		t.Errorf("join -wan on a client: exit %d %q; want a refusal", code, errOut)
+	}
 
 	// Every agent answers for every node of both datacenters, by DNS and
 	// through ?dc=.
@@ -229,7 +235,12 @@ func TestMultiDC(t *testing.T) {
 	// Restarted with the same flags and data dir, dc2's server rejoins both
 	// pools and the answers come back: its saved WAN keyring holds the
 	// rotated key, which its stale -encrypt no longer opens.
-	startAgent(t, "dc2-server (restarted)", "127.0.0.52", args["dc2-server"]...)
+	// This time it finds the WAN pool with -retry-join-wan.
+	restart := []string{}
+	for _, a := range args["dc2-server"] {
+		restart = append(restart, strings.Replace(a, "-join-wan=", "-retry-join-wan=", 1))
+	}
+	startAgent(t, "dc2-server (restarted)", "127.0.0.52", restart...)
 	for _, asker := range dcAgents[:2] {
 		for _, node := range dcAgents[2:] {
 			name := node.node + ".node.dc2.consul."

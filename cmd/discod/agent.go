@@ -106,6 +106,7 @@ func (d *daemon) start() error {
 	mc.BindAddr = rt.BindAddr
 	mc.BindPort = rt.Ports.SerfLAN
 	mc.AdvertiseAddr = rt.AdvertiseAddr
+	mc.Tuning = rt.GossipLAN
 	if rt.ReconnectTimeout > 0 {
 		mc.ReconnectTimeout = rt.ReconnectTimeout
 	}
@@ -181,7 +182,7 @@ func (d *daemon) start() error {
 		}
 	}
 	if len(rt.RetryJoin) > 0 {
-		go d.retryJoin()
+		go d.retryJoin("retry-join", d.agent, rt.RetryJoin)
 	}
 	d.rejoinPrevious()
 	return d.joinWAN()
@@ -301,22 +302,24 @@ func (d *daemon) banner(httpAddr string) {
 	d.log.Info("agent running", "node", rt.NodeName, "http", httpAddr)
 }
 
-// retryJoin keeps trying -retry-join addresses until one answers, logging
-// every attempt; after -retry-max failed attempts it stops the agent.
-func (d *daemon) retryJoin() {
+// retryJoin keeps trying the -retry-join addresses (flag names the flag,
+// for the log) with agent until one answers, logging every attempt; after
+// -retry-max failed attempts it stops the agent. It serves the LAN pool
+// and a server's WAN pool (-retry-join-wan).
+func (d *daemon) retryJoin(flag string, agent *membership.Agent, addrs []string) {
 	rt := d.runtime()
 	for attempt := 1; ; attempt++ {
-		n, err := d.agent.Join(rt.RetryJoin)
+		n, err := agent.Join(addrs)
 		if n > 0 {
-			d.log.Info("retry-join succeeded", "attempt", attempt, "contacted", n)
+			d.log.Info(flag+" succeeded", "attempt", attempt, "contacted", n)
 			if err != nil {
-				d.log.Warn("retry-join: some addresses could not be reached", "error", err)
+				d.log.Warn(flag+": some addresses could not be reached", "error", err)
 			}
 			return
 		}
-		d.log.Warn("retry-join attempt failed", "attempt", attempt, "error", err)
+		d.log.Warn(flag+" attempt failed", "attempt", attempt, "error", err)
 		if rt.RetryMax > 0 && attempt >= rt.RetryMax {
-			d.fatal <- fmt.Errorf("retry-join: no address could be reached in %d attempts (-retry-max): %w", attempt, err)
+			d.fatal <- fmt.Errorf("%s: no address could be reached in %d attempts (-retry-max): %w", flag, attempt, err)
 			return
 		}
 		select {

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"time"
 
 	"github.com/discod/discod/config"
 	"github.com/discod/discod/membership"
@@ -51,6 +50,7 @@ func (d *daemon) startWAN(lan membership.Config) error {
 	}
 	wc := membership.WANConfig(lan)
 	wc.BindPort = rt.Ports.SerfWAN
+	wc.Tuning = rt.GossipWAN
 	wc.DNSAddr = membership.ReachableAddr(rt.ClientAddr, rt.AdvertiseWANAddr, rt.Ports.DNS)
 	wc.HTTPAddr = membership.ReachableAddr(rt.ClientAddr, rt.AdvertiseWANAddr, rt.Ports.HTTP)
 	if p := os.Getenv(wanProfileEnv); p != "" {
@@ -107,7 +107,7 @@ func (d *daemon) joinWAN() error {
 		}
 	}
 	if len(rt.RetryJoinWAN) > 0 {
-		go d.retryJoinWAN()
+		go d.retryJoin("retry-join-wan", d.wan, rt.RetryJoinWAN)
 	}
 	if peers, left := d.wan.PreviousPeers(); len(peers) > 0 && (!left || rt.Rejoin) {
 		go func() {
@@ -119,29 +119,6 @@ func (d *daemon) joinWAN() error {
 		}()
 	}
 	return nil
-}
-
-// retryJoinWAN is retryJoin for the WAN pool.
-func (d *daemon) retryJoinWAN() {
-	rt := d.runtime()
-	for attempt := 1; ; attempt++ {
-		n, err := d.wan.Join(rt.RetryJoinWAN)
-		if n > 0 {
-			d.log.Info("retry-join-wan succeeded", "attempt", attempt, "contacted", n)
-			return
-		}
-		d.log.Warn("retry-join-wan attempt failed", "attempt", attempt, "error", err)
-		if rt.RetryMax > 0 && attempt >= rt.RetryMax {
-			d.fatal <- fmt.Errorf("retry-join-wan: no address could be reached in %d attempts (-retry-max): %w", attempt, err)
-			return
-		}
-		select {
-		case <-time.After(rt.RetryInterval):
-		case <-d.leaveReq:
-			d.leaveReq <- struct{}{} // put it back for wait
-			return
-		}
-	}
 }
 
 // leaveWAN leaves the WAN pool gracefully, if this agent is in it.
