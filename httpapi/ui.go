@@ -93,6 +93,9 @@ type UIMember struct {
 	Since        string
 	// Local marks this agent's own entry.
 	Local bool
+	// Maintenance is the reason the node is in maintenance (out of DNS
+	// answers), omitted when it is not.
+	Maintenance string `json:",omitempty"`
 }
 
 // UIMembers is the body of GET /ui/members.json, the status page's data.
@@ -150,6 +153,7 @@ func uiMemberOf(m membership.Member, c membership.Config, now time.Time) UIMembe
 		StateChanged: m.StateChanged.UTC().Format(time.RFC3339),
 		Since:        since(now.Sub(m.StateChanged)),
 		Local:        strings.EqualFold(m.Name, c.NodeName),
+		Maintenance:  m.Maintenance,
 	}
 }
 

@@ -17,7 +17,8 @@ var noRedirect = &http.Client{CheckRedirect: func(*http.Request, []*http.Request
 
 func TestUIRoutes(t *testing.T) {
 	ts, a := newTestServer(t)
-	a.Table().Upsert(membership.Member{Name: "<b>evil</b>", Addr: netip.MustParseAddr("127.0.4.5"), Port: 8301, State: membership.StateAlive})
+	a.Table().Upsert(membership.Member{Name: "<b>evil</b>", Addr: netip.MustParseAddr("127.0.4.5"), Port: 8301, State: membership.StateAlive,
+		Maintenance: "disk <swap>"})
 	tests := []struct {
 		name, path string
 		code       int
@@ -30,6 +31,7 @@ func TestUIRoutes(t *testing.T) {
 		{"page lists every member", "/ui/", 200, "", []string{
 			`data-name="agent-one" data-status="alive"`, `data-name="dead" data-status="failed"`,
 			`<span class="status status-failed">failed</span>`, `data-name="gone" data-status="left"`,
+			`<span class="maint" title="disk &lt;swap&gt;">maintenance</span>`,
 			"127.0.4.2:8301", "this agent", "datacenter <strong>dc1</strong>", "4 of 4 shown",
 		}, nil},
 		{"names are escaped", "/ui/", 200, "", []string{"&lt;b&gt;evil&lt;/b&gt;"}, []string{"<b>evil</b>"}},

@@ -49,6 +49,12 @@
     tr.appendChild(el('td', 'addr', m.Address));
     var st = el('td');
     st.appendChild(el('span', 'status status-' + m.Status, m.Status));
+    if (m.Maintenance) {
+      st.appendChild(document.createTextNode(' '));
+      var mt = el('span', 'maint', 'maintenance');
+      mt.title = m.Maintenance;
+      st.appendChild(mt);
+    }
     tr.appendChild(st);
     tr.appendChild(el('td', '', m.Type));
     tr.appendChild(el('td', '', m.Datacenter));
