@@ -9,11 +9,11 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
 
+	"github.com/discod/discod/internal/testproc"
 	"github.com/miekg/dns"
 )
 
@@ -21,20 +21,14 @@ import (
 var discodBin string
 
 func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "discod-e2e-")
+	bin, err := testproc.BuildDiscod("../cmd/discod")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
-	discodBin = filepath.Join(dir, "discod")
-	build := exec.Command("go", "build", "-o", discodBin, "../cmd/discod")
-	build.Stdout, build.Stderr = os.Stderr, os.Stderr
-	if err := build.Run(); err != nil {
-		fmt.Fprintln(os.Stderr, "building discod:", err)
-		os.Exit(1)
-	}
+	discodBin = bin
 	code := m.Run()
-	_ = os.RemoveAll(dir)
+	_ = os.RemoveAll(filepath.Dir(bin))
 	os.Exit(code)
 }
 
@@ -44,95 +38,54 @@ type agent struct {
 	name string
 	ip   string
 	args []string
-	cmd  *exec.Cmd
-	out  *syncBuffer
-	done chan struct{}
-	err  error // exit status, valid after done is closed
+	p    *testproc.Process
+	cmd  *exec.Cmd        // p.Cmd
+	out  *testproc.Buffer // p.Out
 }
 
-// syncBuffer collects a process's output for failure messages.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
-// startAgent runs `discod agent ARGS...` and registers a cleanup that
-// kills it if the test did not stop it.
+// startAgent runs `discod agent ARGS...` and waits until its HTTP API
+// answers; the process is killed at the end of the test if the test did
+// not stop it.
 func startAgent(t *testing.T, name, ip string, args ...string) *agent {
 	t.Helper()
 	a := &agent{t: t, name: name, ip: ip, args: args}
-	a.start()
-	t.Cleanup(func() {
-		if a.running() {
-			_ = a.cmd.Process.Kill()
-			<-a.done
-		}
-		if t.Failed() {
-			t.Logf("--- output of %s ---\n%s", a.name, a.out.String())
-		}
-	})
-	return a
-}
-
-func (a *agent) start() {
-	a.t.Helper()
-	a.out = &syncBuffer{}
-	a.cmd = exec.Command(discodBin, append([]string{"agent"}, a.args...)...)
-	a.cmd.Stdout, a.cmd.Stderr = a.out, a.out
-	if err := a.cmd.Start(); err != nil {
-		a.t.Fatalf("start %s: %v", a.name, err)
-	}
-	a.done = make(chan struct{})
-	go func() { a.err = a.cmd.Wait(); close(a.done) }()
+	a.p = testproc.StartT(t, name, exec.Command(discodBin, append([]string{"agent"}, args...)...))
+	a.cmd, a.out = a.p.Cmd, a.p.Out
 	// Ready to be talked to once the HTTP API answers.
-	waitFor(a.t, 15*time.Second, a.name+" HTTP API up", func() bool {
+	waitFor(t, 15*time.Second, name+" HTTP API up", func() bool {
 		if !a.running() {
-			a.t.Fatalf("%s exited at start: %v\n%s", a.name, a.err, a.out.String())
+			t.Fatalf("%s exited at start: %v\n%s", name, a.p.Err(), a.out.String())
 		}
-		c, err := net.DialTimeout("tcp", a.ip+":8500", 200*time.Millisecond)
+		c, err := net.DialTimeout("tcp", ip+":8500", 200*time.Millisecond)
 		if err == nil {
 			c.Close()
 		}
 		return err == nil
 	})
+	return a
 }
 
-func (a *agent) running() bool {
-	select {
-	case <-a.done:
-		return false
-	default:
-		return true
-	}
-}
+func (a *agent) running() bool { return a.p.Running() }
 
 // signal sends sig and waits (bounded) for the process to exit, returning
 // its exit code.
 func (a *agent) signal(sig syscall.Signal) int {
 	a.t.Helper()
-	_ = a.cmd.Process.Signal(sig)
-	return a.waitExit()
+	code, killed := a.p.Stop(sig, 20*time.Second)
+	if killed {
+		a.t.Fatalf("%s did not exit within 20s of %v\n%s", a.name, sig, a.out.String())
+	}
+	return code
 }
 
+// waitExit waits (bounded) for the process to exit on its own, returning
+// its exit code.
 func (a *agent) waitExit() int {
 	a.t.Helper()
 	select {
-	case <-a.done:
+	case <-a.p.Done():
 	case <-time.After(20 * time.Second):
-		_ = a.cmd.Process.Kill()
-		<-a.done
+		a.p.Kill()
 		a.t.Fatalf("%s did not exit within 20s\n%s", a.name, a.out.String())
 	}
 	return a.cmd.ProcessState.ExitCode()

@@ -39,7 +39,7 @@ func webAgent(t *testing.T) string {
 	t.Helper()
 	shared.mu.Lock()
 	defer shared.mu.Unlock()
-	if shared.agent != nil && shared.agent.running() {
+	if shared.agent != nil && shared.agent.Running() {
 		return webDNS
 	}
 	p, err := spawnAgent(webNode, webIP, 8600, nil)
@@ -115,7 +115,7 @@ func startAgent(t *testing.T, node, ip string, dnsPort int, attr *syscall.SysPro
 	t.Cleanup(func() {
 		p.stop()
 		if t.Failed() {
-			t.Logf("--- output of %s ---\n%s", p.name, p.out.String())
+			t.Logf("--- output of %s ---\n%s", p.Name, p.Out.String())
 		}
 	})
 	return p

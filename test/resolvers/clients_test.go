@@ -90,14 +90,14 @@ func TestPort53(t *testing.T) {
 	t.Cleanup(func() {
 		p.stop()
 		if t.Failed() {
-			t.Logf("--- output of %s ---\n%s", p.name, p.out.String())
+			t.Logf("--- output of %s ---\n%s", p.Name, p.Out.String())
 		}
 	})
 	waitFor(t, 20*time.Second, port53Node+" answering on "+port53IP+":53", p, func() bool {
 		r, err := exchange("udp", port53IP+":53", port53Node+".node.consul.", dns.TypeA)
 		return err == nil && answerA(r) == port53IP
 	})
-	status, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", p.cmd.Process.Pid))
+	status, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", p.Cmd.Process.Pid))
 	if err != nil || !regexp.MustCompile(`(?m)^Uid:\s+`+strconv.Itoa(nobody)+`\s`).Match(status) {
 		t.Fatalf("the port-53 agent does not run as uid %d: %v\n%s", nobody, err, status)
 	}
@@ -138,12 +138,12 @@ func TestPort53(t *testing.T) {
 		}
 		defer p.stop()
 		select {
-		case <-p.done:
+		case <-p.Done():
 		case <-time.After(20 * time.Second):
-			t.Fatalf("discod as nobody without CAP_NET_BIND_SERVICE still runs:\n%s", p.out.String())
+			t.Fatalf("discod as nobody without CAP_NET_BIND_SERVICE still runs:\n%s", p.Out.String())
 		}
-		if !strings.Contains(p.out.String(), "permission denied") {
-			t.Errorf("discod exited (%v) without saying why:\n%s", p.err, p.out.String())
+		if !strings.Contains(p.Out.String(), "permission denied") {
+			t.Errorf("discod exited (%v) without saying why:\n%s", p.Err(), p.Out.String())
 		}
 	})
 }

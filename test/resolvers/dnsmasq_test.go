@@ -46,7 +46,7 @@ func TestDnsmasq(t *testing.T) {
 			"cached " + strings.TrimSuffix(unknownName, ".") + " is NXDOMAIN",
 		} {
 			waitFor(t, 5*time.Second, "dnsmasq logging "+want, p, func() bool {
-				return strings.Contains(p.out.String(), want)
+				return strings.Contains(p.Out.String(), want)
 			})
 		}
 	})
@@ -87,7 +87,7 @@ log-facility=-
 // waitServing waits until a DNS server at server accepts TCP connections.
 func waitServing(t *testing.T, server string, p *proc) {
 	t.Helper()
-	waitFor(t, 15*time.Second, p.name+" listening on "+server, p, func() bool {
+	waitFor(t, 15*time.Second, p.Name+" listening on "+server, p, func() bool {
 		c := &dns.Client{Net: "tcp", Timeout: 500 * time.Millisecond}
 		conn, err := c.Dial(server)
 		if err == nil {

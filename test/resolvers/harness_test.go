@@ -1,7 +1,6 @@
 package resolvers
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"os"
@@ -9,11 +8,11 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
 
+	"github.com/discod/discod/internal/testproc"
 	"github.com/miekg/dns"
 	"golang.org/x/sys/unix"
 )
@@ -59,50 +58,20 @@ func requireTool(t *testing.T, name, pkg string) string {
 	return ""
 }
 
-// syncBuffer collects a process's output for failure messages.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // proc is one child process: a resolver or a discod agent.
-type proc struct {
-	name string
-	cmd  *exec.Cmd
-	out  *syncBuffer
-	done chan struct{}
-	err  error // exit status, valid once done is closed
-}
+type proc struct{ *testproc.Process }
 
 // spawn starts argv as a child process whose output is collected, with
 // attr (which may be nil) for its user and capabilities. The child gets
 // SIGKILL if the test binary dies first.
 func spawn(name string, argv []string, attr *syscall.SysProcAttr) (*proc, error) {
-	p := &proc{name: name, out: &syncBuffer{}, done: make(chan struct{})}
-	p.cmd = exec.Command(argv[0], argv[1:]...)
-	p.cmd.Stdout, p.cmd.Stderr = p.out, p.out
-	if attr == nil {
-		attr = &syscall.SysProcAttr{}
+	cmd := exec.Command(argv[0], argv[1:]...)
+	cmd.SysProcAttr = attr
+	p, err := testproc.Start(name, cmd)
+	if err != nil {
+		return nil, err
 	}
-	attr.Pdeathsig = syscall.SIGKILL
-	p.cmd.SysProcAttr = attr
-	if err := p.cmd.Start(); err != nil {
-		return nil, fmt.Errorf("start %s: %w", name, err)
-	}
-	go func() { p.err = p.cmd.Wait(); close(p.done) }()
-	return p, nil
+	return &proc{p}, nil
 }
 
 // startProc is spawn for one test: the process is stopped when the test
@@ -116,35 +85,15 @@ func startProc(t *testing.T, name string, argv ...string) *proc {
 	t.Cleanup(func() {
 		p.stop()
 		if t.Failed() {
-			t.Logf("--- output of %s ---\n%s", p.name, p.out.String())
+			t.Logf("--- output of %s ---\n%s", p.Name, p.Out.String())
 		}
 	})
 	return p
 }
 
-func (p *proc) running() bool {
-	select {
-	case <-p.done:
-		return false
-	default:
-		return true
-	}
-}
-
 // stop sends SIGTERM, waits up to 10 s, then kills. Stopping a process
 // that has exited is a no-op.
-func (p *proc) stop() {
-	if !p.running() {
-		return
-	}
-	_ = p.cmd.Process.Signal(syscall.SIGTERM)
-	select {
-	case <-p.done:
-	case <-time.After(10 * time.Second):
-		_ = p.cmd.Process.Kill()
-		<-p.done
-	}
-}
+func (p *proc) stop() { p.Stop(syscall.SIGTERM, 10*time.Second) }
 
 // waitFor polls cond every 50 ms for at most d; it fails the test with
 // what, and the process output of p if p is given and has exited.
@@ -159,13 +108,13 @@ func waitFor(t *testing.T, d time.Duration, what string, p *proc, cond func() bo
 func poll(d time.Duration, what string, p *proc, cond func() bool) error {
 	deadline := time.Now().Add(d)
 	for !cond() {
-		if p != nil && !p.running() {
-			return fmt.Errorf("%s exited (%v) while waiting for %s:\n%s", p.name, p.err, what, p.out.String())
+		if p != nil && !p.Running() {
+			return fmt.Errorf("%s exited (%v) while waiting for %s:\n%s", p.Name, p.Err(), what, p.Out.String())
 		}
 		if time.Now().After(deadline) {
 			msg := fmt.Sprintf("timed out after %v waiting for %s", d, what)
 			if p != nil {
-				msg += fmt.Sprintf("\n--- output of %s ---\n%s", p.name, p.out.String())
+				msg += fmt.Sprintf("\n--- output of %s ---\n%s", p.Name, p.Out.String())
 			}
 			return errors.New(msg)
 		}

@@ -102,7 +102,7 @@ func TestIptablesRedirect(t *testing.T) {
 	t.Cleanup(func() {
 		p.stop()
 		if t.Failed() {
-			t.Logf("--- output of %s ---\n%s", p.name, p.out.String())
+			t.Logf("--- output of %s ---\n%s", p.Name, p.Out.String())
 		}
 	})
 

@@ -7,83 +7,36 @@ import (
 	"net"
 	"os/exec"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
 
+	"github.com/discod/discod/internal/testproc"
 	"github.com/miekg/dns"
 )
 
 // process is one running program whose output is kept for failure
 // messages.
 type process struct {
-	t    *testing.T
-	name string
-	cmd  *exec.Cmd
-	out  *syncBuffer
-	done chan struct{}
-	err  error // exit status, valid once done is closed
-}
-
-// syncBuffer collects a process's output; the process writes it while the
-// test reads it.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
+	*testproc.Process
+	t *testing.T
 }
 
 // startProcess runs bin ARGS... in dir. A cleanup kills it if the test
 // did not stop it, and logs its output if the test failed.
 func startProcess(t *testing.T, name, dir, bin string, args ...string) *process {
 	t.Helper()
-	p := &process{t: t, name: name, out: &syncBuffer{}, done: make(chan struct{})}
-	p.cmd = exec.Command(bin, args...)
-	p.cmd.Dir = dir
-	p.cmd.Stdout, p.cmd.Stderr = p.out, p.out
-	if err := p.cmd.Start(); err != nil {
-		t.Fatalf("start %s: %v", name, err)
-	}
-	go func() { p.err = p.cmd.Wait(); close(p.done) }()
-	t.Cleanup(func() {
-		if p.running() {
-			_ = p.cmd.Process.Kill()
-			<-p.done
-		}
-		if t.Failed() {
-			t.Logf("--- output of %s (%s) ---\n%s", p.name, strings.Join(p.cmd.Args, " "), p.out.String())
-		}
-	})
-	return p
-}
-
-func (p *process) running() bool {
-	select {
-	case <-p.done:
-		return false
-	default:
-		return true
-	}
+	cmd := exec.Command(bin, args...)
+	cmd.Dir = dir
+	return &process{Process: testproc.StartT(t, name+" ("+strings.Join(cmd.Args, " ")+")", cmd), t: t}
 }
 
 // mustRun fails the test at once if the process has exited: no point
 // polling a condition it can no longer meet.
 func (p *process) mustRun() {
 	p.t.Helper()
-	if !p.running() {
-		p.t.Fatalf("%s exited early: %v", p.name, p.err)
+	if !p.Running() {
+		p.t.Fatalf("%s exited early: %v", p.Name, p.Err())
 	}
 }
 
@@ -91,17 +44,11 @@ func (p *process) mustRun() {
 // returns the exit code.
 func (p *process) stop(sig syscall.Signal) int {
 	p.t.Helper()
-	if err := p.cmd.Process.Signal(sig); err != nil {
-		p.t.Fatalf("signal %s: %v", p.name, err)
+	code, killed := p.Stop(sig, 30*time.Second)
+	if killed {
+		p.t.Fatalf("%s did not exit within 30s of %v", p.Name, sig)
 	}
-	select {
-	case <-p.done:
-	case <-time.After(30 * time.Second):
-		_ = p.cmd.Process.Kill()
-		<-p.done
-		p.t.Fatalf("%s did not exit within 30s of %v", p.name, sig)
-	}
-	return p.cmd.ProcessState.ExitCode()
+	return code
 }
 
 // waitFor polls cond every 100 ms for at most d. cond returns whether it
