@@ -124,26 +124,26 @@ var settings = []*setting{
 	{key: "rejoin_after_leave", flag: "rejoin", kind: kindBool,
 		usage: "Rejoin the cluster at start even after a graceful leave"},
 	{key: "reconnect_timeout", kind: kindDuration, check: checkPositiveDuration},
-	// Gossip timing, Consul's gossip_lan and gossip_wan blocks
-	// (membership.Tuning explains each). Unset keeps the profile's value.
-	{key: "gossip_lan.gossip_nodes", kind: kindInt, check: checkNonNegative},
-	{key: "gossip_lan.gossip_interval", kind: kindDuration, check: checkPositiveDuration},
-	{key: "gossip_lan.probe_interval", kind: kindDuration, check: checkPositiveDuration},
-	{key: "gossip_lan.probe_timeout", kind: kindDuration, check: checkPositiveDuration},
-	{key: "gossip_lan.suspicion_mult", kind: kindInt, check: checkNonNegative},
-	{key: "gossip_lan.retransmit_mult", kind: kindInt, check: checkNonNegative},
-	{key: "gossip_wan.gossip_nodes", kind: kindInt, check: checkNonNegative},
-	{key: "gossip_wan.gossip_interval", kind: kindDuration, check: checkPositiveDuration},
-	{key: "gossip_wan.probe_interval", kind: kindDuration, check: checkPositiveDuration},
-	{key: "gossip_wan.probe_timeout", kind: kindDuration, check: checkPositiveDuration},
-	{key: "gossip_wan.suspicion_mult", kind: kindInt, check: checkNonNegative},
-	{key: "gossip_wan.retransmit_mult", kind: kindInt, check: checkNonNegative},
 	{key: "encrypt", flag: "encrypt", arg: "key", check: checkEncrypt,
 		usage: "Gossip encryption key, base64 of 16, 24 or 32 bytes"},
 	{key: "http_token", flag: "http-token", arg: "token",
 		usage: "Token the HTTP API requires (default: none)"},
 	{flag: "dev", kind: kindBool,
 		usage: "Development mode: an in-memory server on 127.0.0.1"},
+}
+
+// Gossip timing, Consul's gossip_lan and gossip_wan blocks
+// (membership.Tuning explains each key). Unset keeps the profile's value.
+func init() {
+	for _, pool := range []string{"gossip_lan", "gossip_wan"} {
+		settings = append(settings,
+			&setting{key: pool + ".gossip_nodes", kind: kindInt, check: checkNonNegative},
+			&setting{key: pool + ".gossip_interval", kind: kindDuration, check: checkPositiveDuration},
+			&setting{key: pool + ".probe_interval", kind: kindDuration, check: checkPositiveDuration},
+			&setting{key: pool + ".probe_timeout", kind: kindDuration, check: checkPositiveDuration},
+			&setting{key: pool + ".suspicion_mult", kind: kindInt, check: checkNonNegative},
+			&setting{key: pool + ".retransmit_mult", kind: kindInt, check: checkNonNegative})
+	}
 }
 
 // Indexes over settings, built once.
