@@ -1,0 +1,69 @@
+#!/usr/bin/env bash
+# bench/run.sh — discod's benchmark kit in one command (see bench/README.md).
+#
+#   bench/run.sh              full run (~25 min): DNS kit, members chart to
+#                             docs/perf-members.png, gossip at scale + simulator;
+#                             results in bench/results/
+#   bench/run.sh -short       CI smoke run (about 1.5 minutes), results in a temp dir
+#   bench/run.sh -dns-only …  only the DNS kit; remaining flags go to dnsbench
+#   bench/run.sh -gossip-only … only the gossip harness; remaining flags go to
+#                             gossipbench
+#
+# Without dnsperf (Debian package dnsperf) the DNS kit cannot run: it is
+# skipped with a message, or fails when CI=true.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+short=()
+dns=1
+gossip=1
+args=()
+for a in "$@"; do
+  case "$a" in
+    -short|--short) short=(-short) ;;
+    -dns-only) gossip=0 ;;
+    -gossip-only) dns=0 ;;
+    *) args+=("$a") ;;
+  esac
+done
+
+if [ "$dns" = 1 ] && ! command -v dnsperf >/dev/null 2>&1; then
+  if [ "${CI:-}" = "true" ]; then
+    echo "bench/run.sh: FAIL: dnsperf is not installed; CI must install the Debian package dnsperf (apt-get install dnsperf)" >&2
+    exit 1
+  fi
+  echo "bench/run.sh: SKIP: dnsperf is not installed (apt-get install dnsperf); the DNS kit was not run"
+  dns=0
+fi
+
+bin=$(mktemp -d)
+trap 'rm -rf "$bin"' EXIT
+go build -o "$bin/" ./bench/cmd/dnsbench ./bench/cmd/benchserver ./bench/cmd/gossipbench ./cmd/discod
+
+if [ "${#short[@]}" -eq 0 ]; then
+  mkdir -p bench/results
+  dns_out=(-out bench/results/dns -png docs/perf-members.png)
+  gossip_out=(-out bench/results/gossip)
+else
+  dns_out=()
+  gossip_out=()
+fi
+
+# Extra flags go to the one program that runs: dnsbench unless -gossip-only.
+dns_args=("${args[@]}")
+gossip_args=()
+if [ "$dns" = 0 ]; then
+  dns_args=()
+  gossip_args=("${args[@]}")
+elif [ "$gossip" = 1 ] && [ "${#args[@]}" -gt 0 ]; then
+  echo "bench/run.sh: extra flags need -dns-only or -gossip-only" >&2
+  exit 2
+fi
+
+if [ "$dns" = 1 ]; then
+  "$bin/dnsbench" "${short[@]}" -bin "$bin" "${dns_out[@]}" "${dns_args[@]}"
+fi
+if [ "$gossip" = 1 ]; then
+  "$bin/gossipbench" "${short[@]}" "${gossip_out[@]}" "${gossip_args[@]}"
+fi
+echo "bench/run.sh: done"
