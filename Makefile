@@ -1,7 +1,7 @@
 # discod — common tasks. `make test` is the README's test command.
 GO ?= go
 
-.PHONY: build test lint vet bench install clean stock-coredns
+.PHONY: build test lint vet bench bench-go bench-short install clean stock-coredns
 
 build:
 	$(GO) build -o bin/discod ./cmd/discod
@@ -19,7 +19,16 @@ lint: vet
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || (gofmt -l $$(git ls-files '*.go'); exit 1)
 	$(GO) run honnef.co/go/tools/cmd/staticcheck@v0.8.2 ./...
 
+# The benchmark kit (bench/README.md): DNS side by side with dnsperf,
+# gossip at scale, the members chart; about 25 minutes.
 bench:
+	bash bench/run.sh
+
+bench-short:
+	bash bench/run.sh -short
+
+# The Go benchmarks of the lookup and update paths.
+bench-go:
 	$(GO) test -run '^$$' -bench . -benchmem ./membership ./plugin/consulnode
 
 clean:
