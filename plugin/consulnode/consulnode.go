@@ -136,7 +136,43 @@ func (cn *ConsulNode) ServeDNS(ctx context.Context, w dns.ResponseWriter, r *dns
 		// OnStartup has not run (or failed): no table to answer from.
 		return dns.RcodeServerFailure, errNoTable
 	}
+	if m := cn.nodeReply(&state, be, qname, zone); m != nil {
+		return cn.write(ctx, &state, m)
+	}
 	return cn.serveForward(ctx, &state, be, qname, zone)
+}
+
+// nodeReply builds the reply to the common question, A or AAAA for a
+// member of the local datacenter that has such an address, and returns
+// nil for anything else (serveForward answers those). It returns the
+// reply rather than writing it so that the write runs from ServeDNS's
+// frame, with the member copies of the lookup (a membership.Member is
+// about 300 bytes) off the stack: every query runs on a new goroutine,
+// and a stack deeper than the runtime's starting size at the write costs
+// a stack growth, a copy of the whole stack, per query.
+func (cn *ConsulNode) nodeReply(state *request.Request, be *backend, qname, zone string) *dns.Msg {
+	q := parseForward(qname, zone)
+	if q.kind != kindNode || (q.dc != "" && q.dc != be.dc) {
+		return nil
+	}
+	qtype := state.QType()
+	if qtype != dns.TypeA && qtype != dns.TypeAAAA {
+		return nil
+	}
+	var m membership.Member
+	if !cn.lookupMemberInto(be, q.node, q.dc, &m) || !cn.answers(m.State) || m.Maintenance != "" {
+		return nil
+	}
+	if m.WANAddr.IsValid() && hopOf(state.Req) == membership.HopWAN {
+		m.Addr = m.WANAddr
+	}
+	rr := addrRR(state.QName(), qtype, m.Addr, cn.ttl)
+	if rr == nil {
+		return nil
+	}
+	reply := cn.reply(state)
+	reply.Answer = []dns.RR{rr}
+	return reply
 }
 
 // serveForward answers a name inside forward zone zone. It always writes a

@@ -37,14 +37,23 @@ func (cn *ConsulNode) federation(be *backend) membership.Federation {
 // case. The local table only holds the local datacenter's pool, so a
 // member that reports another datacenter is not found here.
 func (cn *ConsulNode) lookupMember(be *backend, node, dc string) (membership.Member, bool) {
-	if dc != "" && dc != be.dc {
-		return membership.Member{}, false
-	}
-	m, ok := be.src.Table().Lookup(node)
-	if !ok || (m.Datacenter != "" && m.Datacenter != be.dc) {
+	var m membership.Member
+	if !cn.lookupMemberInto(be, node, dc, &m) {
 		return membership.Member{}, false
 	}
 	return m, true
+}
+
+// lookupMemberInto is lookupMember writing into *m, so that its caller
+// holds one copy of the member on its stack rather than several (see
+// nodeReply).
+func (cn *ConsulNode) lookupMemberInto(be *backend, node, dc string, m *membership.Member) bool {
+	if dc != "" && dc != be.dc {
+		return false
+	}
+	var ok bool
+	*m, ok = be.src.Table().Lookup(node)
+	return ok && (m.Datacenter == "" || m.Datacenter == be.dc)
 }
 
 // forRequester returns m as the asker should see it: with its WAN address
