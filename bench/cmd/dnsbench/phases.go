@@ -39,19 +39,12 @@ func phaseCompare(ctx context.Context, c config, bin, out string, rep *report, r
 	if c.candidate != "" {
 		specs = append(specs, serverSpec{Name: "candidate", Mode: "consulnode", Chain: "bare", Addr: addr(4), Port: dnsPort, Members: c.members, Bin: c.candidate})
 	}
-	queries, err := writeQueries(out, c.members)
-	if err != nil {
-		return err
-	}
 	progress(fmt.Sprintf("compare: %d members, %d rounds", c.members, c.rounds))
-	servers, err := startFleet(ctx, bin, specs)
+	servers, queries, err := prepare(ctx, bin, out, specs, c.members)
 	if err != nil {
 		return err
 	}
 	defer func() { _ = servers.stop() }()
-	if err := warmUp(ctx, servers, queries); err != nil {
-		return err
-	}
 	maxL := c.maxLoad
 	maxL.Duration = c.duration
 	sat, err := rounds(ctx, servers, queries, maxL, c.rounds, progress)
@@ -150,6 +143,24 @@ func warmUp(ctx context.Context, servers fleet, queries string) error {
 	return nil
 }
 
+// prepare writes the query file for members names into out, starts the
+// servers of specs and warms them up. On success the caller stops the
+// servers; on error none is left running.
+func prepare(ctx context.Context, bin, out string, specs []serverSpec, members int) (fleet, string, error) {
+	queries, err := writeQueries(out, members)
+	if err != nil {
+		return nil, "", err
+	}
+	servers, err := startFleet(ctx, bin, specs)
+	if err != nil {
+		return nil, "", err
+	}
+	if err := warmUp(ctx, servers, queries); err != nil {
+		return nil, "", errors.Join(err, servers.stop())
+	}
+	return servers, queries, nil
+}
+
 // profileServers records, for each server, a CPU profile of a saturation
 // run and an execution trace of a 2-second fixed-rate run.
 func profileServers(ctx context.Context, servers fleet, queries string, c config, progress func(string)) error {
@@ -217,19 +228,12 @@ func chainSpecs(members int) []serverSpec {
 // costs, against the bare chain.
 func phaseChains(ctx context.Context, c config, bin, out string, rep *report, res *results, progress func(string)) error {
 	specs := chainSpecs(c.members)
-	queries, err := writeQueries(out, c.members)
-	if err != nil {
-		return err
-	}
 	progress(fmt.Sprintf("chains: %d chains, %d rounds", len(specs), c.chainRounds))
-	servers, err := startFleet(ctx, bin, specs)
+	servers, queries, err := prepare(ctx, bin, out, specs, c.members)
 	if err != nil {
 		return err
 	}
 	defer func() { _ = servers.stop() }()
-	if err := warmUp(ctx, servers, queries); err != nil {
-		return err
-	}
 	l := c.maxLoad
 	l.Duration = c.chainDur
 	l.Kind = "chain"

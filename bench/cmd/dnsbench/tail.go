@@ -35,19 +35,12 @@ func tailSpecs(members int) []serverSpec {
 // phaseTail measures p99 at the fixed rate with GC and scheduling varied.
 func phaseTail(ctx context.Context, c config, bin, out string, rep *report, res *results, progress func(string)) error {
 	specs := tailSpecs(c.members)
-	queries, err := writeQueries(out, c.members)
-	if err != nil {
-		return err
-	}
 	progress(fmt.Sprintf("tail: %d servers, %d rounds", len(specs), c.tailRounds))
-	servers, err := startFleet(ctx, bin, specs)
+	servers, queries, err := prepare(ctx, bin, out, specs, c.members)
 	if err != nil {
 		return err
 	}
 	defer func() { _ = servers.stop() }()
-	if err := warmUp(ctx, servers, queries); err != nil {
-		return err
-	}
 	l := c.rateLoad
 	l.Kind = "tail"
 	l.Duration = c.chainDur
