@@ -25,6 +25,7 @@ type Agent struct {
 	local    Member
 	dlg      *delegate                        // serves meta to memberlist
 	counters eventCounters                    // membership events, fed by the table's change hook
+	timing   Tuning                           // the gossip timing in effect (tuning.go)
 	queue    *memberlist.TransmitLimitedQueue // our outgoing user messages
 
 	// metaMu guards meta, what we gossip about ourselves, and the encoded
@@ -129,6 +130,13 @@ func New(cfg Config) (*Agent, error) {
 		mc = memberlist.DefaultLANConfig()
 	}
 	cfg.Tuning.apply(mc) // tuning.go
+	a.timing = tuningOf(mc)
+	if cfg.Tuning != (Tuning{}) {
+		a.log.Info("gossip timing tuned", "profile", cfg.Profile, "gossip_nodes", a.timing.GossipNodes,
+			"gossip_interval", a.timing.GossipInterval.String(), "probe_interval", a.timing.ProbeInterval.String(),
+			"probe_timeout", a.timing.ProbeTimeout.String(), "suspicion_mult", a.timing.SuspicionMult,
+			"retransmit_mult", a.timing.RetransmitMult)
+	}
 	mc.Name = cfg.NodeName
 	if cfg.WAN {
 		mc.Label = wanLabel

@@ -2,14 +2,13 @@ package membership
 
 import (
 	"net"
-	"strings"
 	"testing"
 	"time"
 
 	"github.com/hashicorp/memberlist"
 )
 
-// The tombstone and maintenance tests use 127.0.1.71–127.0.1.79.
+// The tombstone, maintenance and tuning tests use 127.0.1.71–127.0.1.79.
 
 // rumour is a memberlist node announcing name with the given run and
 // generation, as a stale alive message would.
@@ -104,59 +103,5 @@ func TestTombstoneStateRoundTrip(t *testing.T) {
 		if got := decodeTombstones(bad); len(got) != 0 {
 			t.Errorf("decodeTombstones(%q) = %+v; want nothing", bad, got)
 		}
-	}
-}
-
-// TestMaintenance: a node in maintenance stays alive and its reason
-// reaches its peers; leaving maintenance clears it.
-func TestMaintenance(t *testing.T) {
-	one := newAgent(t, testConfig(t, "one", "127.0.1.75"))
-	two := newAgent(t, testConfig(t, "two", "127.0.1.76"))
-	if _, err := two.Join([]string{joinAddr(one)}); err != nil {
-		t.Fatal(err)
-	}
-	waitFor(t, 10*time.Second, "two alive on one", func() bool { return state(one, "two") == StateAlive })
-	if err := two.SetMaintenance(true, "disk swap"); err != nil {
-		t.Fatal(err)
-	}
-	waitFor(t, 10*time.Second, "two in maintenance on one", func() bool {
-		m, _ := one.Table().Lookup("two")
-		return m.Maintenance == "disk swap" && m.State == StateAlive
-	})
-	if err := two.SetMaintenance(true, strings.Repeat("x", MaxMaintenanceReason+1)); err == nil || !strings.Contains(err.Error(), "limit") {
-		t.Errorf("too long a reason: %v; want an error naming the limit", err)
-	}
-	if err := two.SetMaintenance(false, ""); err != nil {
-		t.Fatal(err)
-	}
-	waitFor(t, 10*time.Second, "two out of maintenance on one", func() bool {
-		m, _ := one.Table().Lookup("two")
-		return m.Maintenance == "" && m.State == StateAlive
-	})
-	if err := one.SetMaintenance(true, ""); err != nil || one.Maintenance() != DefaultMaintenanceReason {
-		t.Errorf("no reason: %v, %q; want Consul's default reason", err, one.Maintenance())
-	}
-}
-
-// TestEventCounts: the table's change hook counts each event once, as it
-// happens.
-func TestEventCounts(t *testing.T) {
-	var c eventCounters
-	tb := NewTable()
-	tb.onChange = c.change
-	up := func(name string, s State) { tb.Upsert(Member{Name: name, State: s}) }
-	up("a", StateAlive)
-	up("a", StateAlive) // metadata update: no event
-	up("b", StateAlive)
-	up("b", StateFailed)
-	up("b", StateAlive) // back: a second join
-	up("a", StateLeaving)
-	up("a", StateLeft) // the same leave
-	up("c", StateFailed)
-	up("c", StateLeft) // force-leave: a leave
-	tb.Remove("c")
-	want := EventCounts{Joins: 3, Leaves: 2, Failures: 2, Reaps: 1}
-	if got := c.snapshot(); got != want {
-		t.Errorf("counts = %+v; want %+v", got, want)
 	}
 }

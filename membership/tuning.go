@@ -75,3 +75,17 @@ func (t Tuning) apply(mc *memberlist.Config) {
 		mc.RetransmitMult = t.RetransmitMult
 	}
 }
+
+// tuningOf returns the timing settings mc runs with, after the profile
+// and the overrides.
+func tuningOf(mc *memberlist.Config) Tuning {
+	return Tuning{
+		GossipNodes: mc.GossipNodes, GossipInterval: mc.GossipInterval,
+		ProbeInterval: mc.ProbeInterval, ProbeTimeout: mc.ProbeTimeout,
+		SuspicionMult: mc.SuspicionMult, RetransmitMult: mc.RetransmitMult,
+	}
+}
+
+// Timing returns the gossip timing the agent runs with: its profile's
+// values with Config.Tuning's overrides applied.
+func (a *Agent) Timing() Tuning { return a.timing }
