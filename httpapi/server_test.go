@@ -98,6 +98,13 @@ func TestEndpoints(t *testing.T) {
 		{"force-leave alive", "PUT", "/v1/agent/force-leave/agent-one", 409, "failed members"},
 		{"force-leave failed", "PUT", "/v1/agent/force-leave/dead?prune", 200, ""},
 		{"force-leave needs PUT", "GET", "/v1/agent/force-leave/dead", 405, ""},
+		{"maintenance without enable", "PUT", "/v1/agent/maintenance", 400, "missing enable"},
+		{"maintenance enable not a bool", "PUT", "/v1/agent/maintenance?enable=maybe", 400, `"maybe" is not true or false`},
+		{"maintenance reason too long", "PUT", "/v1/agent/maintenance?enable=true&reason=" + strings.Repeat("x", 200), 400, "limit is 128"},
+		{"maintenance needs PUT", "GET", "/v1/agent/maintenance?enable=true", 405, ""},
+		{"maintenance on", "PUT", "/v1/agent/maintenance?enable=true&reason=disk+swap", 200, ""},
+		{"maintenance shown in members", "GET", "/v1/agent/members", 200, `"maintenance": "disk swap"`},
+		{"maintenance off", "PUT", "/v1/agent/maintenance?enable=false", 200, ""},
 		{"leave", "PUT", "/v1/agent/leave", 200, ""},
 	}
 	for _, tt := range tests {
