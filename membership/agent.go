@@ -284,6 +284,7 @@ func (a *Agent) Leave() error {
 			a.log.Warn("leave intent did not finish spreading; some peers may record a failure", "error", err)
 		}
 	}
+	a.announceLeaving() // leaving.go
 	err = a.ml.Leave(a.cfg.LeaveTimeout)
 	if serr := a.writeSnapshot(true); serr != nil {
 		a.log.Error("cannot record the leave in the snapshot; a restart may rejoin", "error", serr)

@@ -59,6 +59,10 @@ func (e *events) apply(n *memberlist.Node, s State) {
 		m.Role = RoleClient
 	}
 	old, ok := e.a.table.LookupFold(n.Name)
+	if ok && s == StateFailed && e.a.leftNotFailed(old, n, meta.Run) {
+		s = StateLeft // its leave intent reached us before its leaving flag (leaving.go)
+		m.State = s
+	}
 	if ok && old.Name != n.Name && old.State == StateAlive && old.Addr != m.Addr {
 		// memberlist compares names with case; DNS does not. Two live nodes
 		// whose names differ only in case would answer for one DNS name, so

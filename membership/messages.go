@@ -1,7 +1,6 @@
 package membership
 
 import (
-	"encoding/binary"
 	"errors"
 
 	"github.com/hashicorp/memberlist"
@@ -13,6 +12,7 @@ import (
 // message types never break older nodes.
 const (
 	msgForceLeave byte = 1 // node name, "1" to prune
+	msgLeaving    byte = 4 // node name, run ID: sent straight to every member by a node about to leave
 )
 
 // broadcast is one queued user message. Messages about the same node
@@ -32,8 +32,7 @@ func (b *broadcast) Finished()       {}
 func encodeMsg(typ byte, fields ...string) []byte {
 	b := []byte{typ}
 	for _, f := range fields {
-		b = binary.AppendUvarint(b, uint64(len(f)))
-		b = append(b, f...)
+		b = appendString(b, f)
 	}
 	return b
 }
@@ -43,12 +42,11 @@ var errBadMsg = errors.New("malformed user message")
 func decodeFields(b []byte) ([]string, error) {
 	var out []string
 	for len(b) > 0 {
-		n, k := binary.Uvarint(b)
-		if k <= 0 || uint64(len(b)-k) < n {
+		f, ok := readString(&b)
+		if !ok {
 			return nil, errBadMsg
 		}
-		out = append(out, string(b[k:k+int(n)]))
-		b = b[k+int(n):]
+		out = append(out, f)
 	}
 	return out, nil
 }
@@ -76,6 +74,10 @@ func (a *Agent) handleMsg(b []byte) {
 	case msgKeyringResp:
 		if len(fields) == 5 {
 			a.handleKeyringResp(fields)
+		}
+	case msgLeaving:
+		if len(fields) == 2 {
+			a.applyLeaving(fields[0], fields[1])
 		}
 	}
 }
