@@ -140,3 +140,26 @@ func BuildDiscod(pkg string) (string, error) {
 	}
 	return bin, nil
 }
+
+// lockFile is the machine-wide lock that Serialize takes.
+var lockFile = filepath.Join(os.TempDir(), "discod-e2e-tests.lock")
+
+// Serialize waits until no other black-box test package of this checkout
+// runs and returns the function that lets the next one in. `go test ./...`
+// runs packages side by side; the gossip-timing tests of test/ and the
+// stock-CoreDNS build of test/stockcoredns would starve each other on a
+// 2-core machine, so each package holds this lock while it runs.
+func Serialize() (release func(), err error) {
+	f, err := os.OpenFile(lockFile, os.O_CREATE|os.O_RDWR, 0o666)
+	if err != nil {
+		return nil, fmt.Errorf("test lock %s: %w", lockFile, err)
+	}
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("test lock %s: %w", lockFile, err)
+	}
+	return func() {
+		_ = syscall.Flock(int(f.Fd()), syscall.LOCK_UN)
+		_ = f.Close()
+	}, nil
+}

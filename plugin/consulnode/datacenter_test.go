@@ -390,12 +390,12 @@ func TestNetExchange(t *testing.T) {
 	const addr = "127.0.1.240:0"
 	pc, err := net.ListenPacket("udp", addr)
 	if err != nil {
-		t.Skipf("cannot listen on %s: %v", addr, err)
+		t.Fatalf("cannot listen on %s: %v", addr, err)
 	}
 	ln, err := net.Listen("tcp", pc.LocalAddr().String())
 	if err != nil {
 		pc.Close()
-		t.Skipf("cannot listen on TCP %s: %v", pc.LocalAddr(), err)
+		t.Fatalf("cannot listen on TCP %s: %v", pc.LocalAddr(), err)
 	}
 	h := dns.HandlerFunc(func(w dns.ResponseWriter, r *dns.Msg) {
 		m := new(dns.Msg)

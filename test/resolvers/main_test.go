@@ -21,7 +21,13 @@ func TestMain(m *testing.M) {
 		os.Exit(1)
 	}
 	discodBin = bin
+	release, err := testproc.Serialize()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
 	code := m.Run()
+	release()
 	stopShared()
 	_ = os.RemoveAll(filepath.Dir(bin))
 	os.Exit(code)
