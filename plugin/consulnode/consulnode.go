@@ -160,12 +160,10 @@ func (cn *ConsulNode) nodeReply(state *request.Request, be *backend, qname, zone
 		return nil
 	}
 	var m membership.Member
-	if !cn.lookupMemberInto(be, q.node, q.dc, &m) || !cn.answers(m.State) || m.Maintenance != "" {
+	if !cn.lookupMember(be, q.node, q.dc, &m) || !cn.answersNode(&m) {
 		return nil
 	}
-	if m.WANAddr.IsValid() && hopOf(state.Req) == membership.HopWAN {
-		m.Addr = m.WANAddr
-	}
+	forRequester(state.Req, &m)
 	rr := addrRR(state.QName(), qtype, m.Addr, cn.ttl)
 	if rr == nil {
 		return nil
@@ -193,15 +191,12 @@ func (cn *ConsulNode) serveForward(ctx context.Context, state *request.Request, 
 		if q.dc != "" && q.dc != be.dc {
 			return cn.serveRemote(ctx, state, be, zone, q.dc) // datacenter.go
 		}
-		m, ok := cn.lookupMember(be, q.node, q.dc)
-		// A node in maintenance is taken out of answers as if it were
-		// not there: NXDOMAIN, not NODATA, so that resolvers and clients
-		// treat it like a node that is gone (and negative-cache it only
-		// for the SOA minimum).
-		if !ok || !cn.answers(m.State) || m.Maintenance != "" {
+		var m membership.Member
+		if !cn.lookupMember(be, q.node, q.dc, &m) || !cn.answersNode(&m) {
 			return cn.writeNegative(ctx, state, be, zone, dns.RcodeNameError)
 		}
-		return cn.serveMember(ctx, state, be, zone, forRequester(state.Req, m))
+		forRequester(state.Req, &m)
+		return cn.serveMember(ctx, state, be, zone, m)
 	case kindAddr:
 		if !cn.datacenterKnown(be, q.dc) {
 			return cn.writeNegative(ctx, state, be, zone, dns.RcodeNameError)

@@ -33,21 +33,13 @@ func (cn *ConsulNode) federation(be *backend) membership.Federation {
 }
 
 // lookupMember finds node in the local datacenter (dc is "" or the local
-// one; other datacenters are served by serveRemote). node and dc are lower
-// case. The local table only holds the local datacenter's pool, so a
-// member that reports another datacenter is not found here.
-func (cn *ConsulNode) lookupMember(be *backend, node, dc string) (membership.Member, bool) {
-	var m membership.Member
-	if !cn.lookupMemberInto(be, node, dc, &m) {
-		return membership.Member{}, false
-	}
-	return m, true
-}
-
-// lookupMemberInto is lookupMember writing into *m, so that its caller
-// holds one copy of the member on its stack rather than several (see
-// nodeReply).
-func (cn *ConsulNode) lookupMemberInto(be *backend, node, dc string, m *membership.Member) bool {
+// one; other datacenters are served by serveRemote) and writes it into *m.
+// node and dc are lower case. The local table only holds the local
+// datacenter's pool, so a member that reports another datacenter is not
+// found here. It fills the caller's Member rather than returning one, so
+// that the query path holds one ~300-byte copy on its stack, not several
+// (see nodeReply).
+func (cn *ConsulNode) lookupMember(be *backend, node, dc string, m *membership.Member) bool {
 	if dc != "" && dc != be.dc {
 		return false
 	}
@@ -56,16 +48,24 @@ func (cn *ConsulNode) lookupMemberInto(be *backend, node, dc string, m *membersh
 	return ok && (m.Datacenter == "" || m.Datacenter == be.dc)
 }
 
-// forRequester returns m as the asker should see it: with its WAN address
-// in place of its LAN address when it has one and the question came from
+// answersNode reports whether a member found by name gets an answer: its
+// state answers (see answers), and it is not in maintenance. A node in
+// maintenance is taken out of answers as if it were not there: NXDOMAIN,
+// not NODATA, so that resolvers and clients treat it like a node that is
+// gone (and negative-cache it only for the SOA minimum).
+func (cn *ConsulNode) answersNode(m *membership.Member) bool {
+	return cn.answers(m.State) && m.Maintenance == ""
+}
+
+// forRequester makes m what the asker should see: its WAN address in
+// place of its LAN address when it has one and the question came from
 // another datacenter (Consul's translate_wan_addrs, always on). It reads
 // the question's EDNS0 options only for members that have a WAN address,
 // and never allocates.
-func forRequester(r *dns.Msg, m membership.Member) membership.Member {
+func forRequester(r *dns.Msg, m *membership.Member) {
 	if m.WANAddr.IsValid() && hopOf(r) == membership.HopWAN {
 		m.Addr = m.WANAddr
 	}
-	return m
 }
 
 // datacenterKnown reports whether dc ("" for the local one) is a
