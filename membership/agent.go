@@ -29,8 +29,9 @@ type Agent struct {
 	queue    *memberlist.TransmitLimitedQueue // our outgoing user messages
 
 	// metaMu guards meta, what we gossip about ourselves, and the encoded
-	// copy stored in dlg, so that a metadata update (the known
-	// datacenters) never overwrites the leaving flag.
+	// copy stored in dlg, so that one metadata update (the known
+	// datacenters, maintenance) never undoes another (the leaving flag).
+	// Writers go through setMeta (meta.go).
 	metaMu sync.Mutex
 	meta   nodeMeta
 
@@ -271,21 +272,13 @@ func (a *Agent) Leave() error {
 	a.left.Store(true)
 	// First gossip that we are leaving, and wait until that update has been
 	// sent out, so peers record the dead message that follows as a leave.
-	a.metaMu.Lock()
-	leaving := a.meta
-	leaving.Leaving = true
-	b, err := leaving.encode()
-	if err == nil {
-		a.dlg.meta.Store(&b)
-	}
-	a.metaMu.Unlock()
-	if err == nil {
+	if ok, _ := a.setMeta(func(m *nodeMeta) bool { m.Leaving = true; return true }); ok {
 		if err := a.ml.UpdateNode(a.cfg.LeaveTimeout); err != nil {
 			a.log.Warn("leave intent did not finish spreading; some peers may record a failure", "error", err)
 		}
 	}
 	a.announceLeaving() // leaving.go
-	err = a.ml.Leave(a.cfg.LeaveTimeout)
+	err := a.ml.Leave(a.cfg.LeaveTimeout)
 	if serr := a.writeSnapshot(true); serr != nil {
 		a.log.Error("cannot record the leave in the snapshot; a restart may rejoin", "error", serr)
 	}

@@ -49,12 +49,15 @@ func (e *events) apply(n *memberlist.Node, s State) {
 		HTTPAddr:    meta.HTTPAddr,
 		WANAddr:     meta.WANAddr,
 		Datacenters: meta.Datacenters,
+		Run:         meta.Run,
+		Gen:         meta.Gen,
+		Maintenance: meta.Maintenance,
 		State:       s,
 		ProtocolMin: n.PMin, ProtocolMax: n.PMax, ProtocolCur: n.PCur,
 		DelegateMin: n.DMin, DelegateMax: n.DMax, DelegateCur: n.DCur,
+
+		DatacentersPartial: meta.DatacentersPartial,
 	}
-	m.DatacentersPartial = meta.DatacentersPartial
-	m.Run, m.Gen, m.Maintenance = meta.Run, meta.Gen, meta.Maintenance
 	if m.Role == "" {
 		m.Role = RoleClient
 	}

@@ -281,13 +281,3 @@ func alive(t *Table, match func(*Member) bool, usable func(Member) bool) []Membe
 	rand.Shuffle(len(out), func(i, j int) { out[i], out[j] = out[j], out[i] })
 	return out
 }
-
-// each calls fn for every entry under the read lock, without copying the
-// table. fn must not call back into the table.
-func (t *Table) each(fn func(*Member)) {
-	t.mu.RLock()
-	defer t.mu.RUnlock()
-	for _, m := range t.byName {
-		fn(m)
-	}
-}

@@ -38,17 +38,9 @@ func (a *Agent) SetMaintenance(enable bool, reason string) error {
 	if a.left.Load() || a.isShut() {
 		return fmt.Errorf("the agent is leaving or stopped")
 	}
-	a.metaMu.Lock()
-	m := a.meta
-	m.Maintenance = reason
-	b, err := m.encode()
-	if err != nil {
-		a.metaMu.Unlock()
+	if _, err := a.setMeta(func(m *nodeMeta) bool { m.Maintenance = reason; return true }); err != nil {
 		return fmt.Errorf("maintenance reason does not fit the node metadata: %w", err)
 	}
-	a.meta = m
-	a.dlg.meta.Store(&b)
-	a.metaMu.Unlock()
 	if enable {
 		a.log.Warn("node in maintenance mode: left out of DNS answers", "reason", reason)
 	} else {

@@ -238,3 +238,24 @@ func readString(b *[]byte) (s string, ok bool) {
 	*b = (*b)[k+int(n):]
 	return s, true
 }
+
+// setMeta changes what this agent gossips about itself: change edits a
+// copy of the metadata and reports whether there is anything to gossip;
+// the copy is encoded and, when it fits, becomes the metadata memberlist
+// hands out. Sending it is the caller's business (memberlist's
+// UpdateNode), outside the lock.
+func (a *Agent) setMeta(change func(*nodeMeta) bool) (changed bool, err error) {
+	a.metaMu.Lock()
+	defer a.metaMu.Unlock()
+	m := a.meta
+	if !change(&m) {
+		return false, nil
+	}
+	b, err := m.encode()
+	if err != nil {
+		return false, err
+	}
+	a.meta = m
+	a.dlg.meta.Store(&b)
+	return true, nil
+}

@@ -191,3 +191,13 @@ func (t *Table) reap(now time.Time, reconnect, tombstone time.Duration) []Member
 	}
 	return gone
 }
+
+// each calls fn for every entry under the read lock, without copying the
+// table. fn must not call back into the table.
+func (t *Table) each(fn func(*Member)) {
+	t.mu.RLock()
+	defer t.mu.RUnlock()
+	for _, m := range t.byName {
+		fn(m)
+	}
+}

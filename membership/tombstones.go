@@ -130,23 +130,18 @@ func (a *Agent) refute(ts tombstone) {
 	if a.left.Load() {
 		return // we are leaving: the tombstone is right
 	}
-	a.metaMu.Lock()
-	if ts.Run != a.meta.Run || ts.Gen < a.meta.Gen {
-		a.metaMu.Unlock()
+	var gen uint64
+	if ok, _ := a.setMeta(func(m *nodeMeta) bool {
+		if ts.Run != m.Run || ts.Gen < m.Gen {
+			return false
+		}
+		m.Gen = ts.Gen + 1
+		gen = m.Gen
+		return true
+	}); !ok {
 		return
 	}
-	m := a.meta
-	m.Gen = ts.Gen + 1
-	b, err := m.encode()
-	if err == nil {
-		a.meta = m
-		a.dlg.meta.Store(&b)
-	}
-	a.metaMu.Unlock()
-	if err != nil {
-		return
-	}
-	a.log.Warn("the cluster recorded this node as left while it is alive (a force-leave while it was cut off?); refuting", "gen", m.Gen)
+	a.log.Warn("the cluster recorded this node as left while it is alive (a force-leave while it was cut off?); refuting", "gen", gen)
 	// memberlist calls MergeRemoteState from its push/pull handler;
 	// UpdateNode waits on gossip, so it runs on its own.
 	go func() {

@@ -141,22 +141,25 @@ func (a *Agent) publishDatacenters(w *Agent) {
 // Shutdown from waiting on it). It does nothing once the agent is leaving,
 // so the leaving flag is never overwritten.
 func (a *Agent) setDatacenters(dcs []string) {
-	a.metaMu.Lock()
-	if a.left.Load() || slices.Equal(a.meta.Datacenters, dcs) && !a.meta.DatacentersPartial {
-		a.metaMu.Unlock()
+	var partial bool
+	var gossiped int
+	changed, _ := a.setMeta(func(m *nodeMeta) bool {
+		if a.left.Load() || slices.Equal(m.Datacenters, dcs) && !m.DatacentersPartial {
+			return false
+		}
+		fit, _ := fitDatacenters(*m, dcs)
+		if slices.Equal(fit.Datacenters, m.Datacenters) && fit.DatacentersPartial == m.DatacentersPartial {
+			return false
+		}
+		*m, partial, gossiped = fit, fit.DatacentersPartial, len(fit.Datacenters)
+		return true
+	})
+	if !changed {
 		return
 	}
-	m, b := fitDatacenters(a.meta, dcs)
-	if slices.Equal(m.Datacenters, a.meta.Datacenters) && m.DatacentersPartial == a.meta.DatacentersPartial {
-		a.metaMu.Unlock()
-		return
-	}
-	a.meta = m
-	a.dlg.meta.Store(&b)
-	a.metaMu.Unlock()
-	if m.DatacentersPartial {
+	if partial {
 		a.log.Warn("too many datacenters to gossip them all in the node metadata; clients will ask a server about the others",
-			"known", len(dcs), "gossiped", len(m.Datacenters))
+			"known", len(dcs), "gossiped", gossiped)
 	}
 	if a.isShut() {
 		return
