@@ -21,7 +21,8 @@ import (
 // ForwardedHeader header, so a forwarded request is never forwarded in a
 // loop, and the last server answers with WAN addresses (translate_wan_addrs,
 // always on). `?wan=1` on members and join reaches the WAN pool of a
-// server.
+// server (pool); its members are named <node>.<dc> and it joins through
+// port 8302 by default.
 
 // ForwardedHeader marks a request one agent forwarded to another, with the
 // hop it took: "lan" (to a server of the same datacenter) or "wan" (to a
@@ -125,55 +126,16 @@ func wanRequested(r *http.Request) bool {
 	return v != "" && v != "0" && v != "false"
 }
 
-// wanAgent returns the agent's WAN pool agent for a ?wan=1 request, or
-// writes 400 and returns nil for an agent that is not in the WAN pool.
-func (s *Server) wanAgent(w http.ResponseWriter) *membership.Agent {
+// pool returns the agent whose pool r is about: the WAN pool's agent for
+// ?wan=1, the LAN agent otherwise. For ?wan=1 on an agent that is not in
+// the WAN pool it writes 400 and returns nil.
+func (s *Server) pool(w http.ResponseWriter, r *http.Request) *membership.Agent {
+	if !wanRequested(r) {
+		return s.Agent
+	}
 	wan := s.Agent.WAN()
 	if wan == nil {
 		httpError(w, http.StatusBadRequest, "this agent is not in the WAN pool: only servers (-server) join it")
 	}
 	return wan
-}
-
-// wanMembers serves GET /v1/agent/members?wan=1 and reports whether the
-// request asked for it: the WAN pool's members, named <node>.<dc>.
-func (s *Server) wanMembers(w http.ResponseWriter, r *http.Request) bool {
-	if !wanRequested(r) {
-		return false
-	}
-	wan := s.wanAgent(w)
-	if wan == nil {
-		return true
-	}
-	ms := wan.Table().Members()
-	out := make([]AgentMember, 0, len(ms))
-	for _, m := range ms {
-		out = append(out, AgentMemberOf(m))
-	}
-	writeJSON(w, out)
-	return true
-}
-
-// wanJoin serves PUT /v1/agent/join/<addr>?wan=1 and reports whether the
-// request asked for it: the WAN pool joins through addr (default port
-// 8302).
-func (s *Server) wanJoin(w http.ResponseWriter, r *http.Request) bool {
-	if !wanRequested(r) {
-		return false
-	}
-	wan := s.wanAgent(w)
-	if wan == nil {
-		return true
-	}
-	addr := r.PathValue("addr")
-	if addr == "" {
-		httpError(w, http.StatusBadRequest, "missing address: PUT /v1/agent/join/<host[:port]>?wan=1")
-		return true
-	}
-	if _, err := wan.Join([]string{addr}); err != nil {
-		httpError(w, http.StatusInternalServerError, err.Error())
-		return true
-	}
-	w.WriteHeader(http.StatusOK)
-	return true
 }

@@ -141,10 +141,11 @@ func AgentMemberOf(m membership.Member) AgentMember {
 }
 
 func (s *Server) members(w http.ResponseWriter, r *http.Request) {
-	if s.wanMembers(w, r) {
+	a := s.pool(w, r) // federation.go: ?wan=1
+	if a == nil {
 		return
 	}
-	ms := s.Agent.Table().Members()
+	ms := a.Table().Members()
 	out := make([]AgentMember, 0, len(ms))
 	for _, m := range ms {
 		out = append(out, AgentMemberOf(m))
@@ -185,15 +186,16 @@ func (s *Server) ready(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) join(w http.ResponseWriter, r *http.Request) {
-	if s.wanJoin(w, r) {
+	a := s.pool(w, r) // federation.go: ?wan=1
+	if a == nil {
 		return
 	}
 	addr := r.PathValue("addr")
 	if addr == "" {
-		httpError(w, http.StatusBadRequest, "missing address: PUT /v1/agent/join/<host[:port]>")
+		httpError(w, http.StatusBadRequest, "missing address: PUT /v1/agent/join/<host[:port]>[?wan=1]")
 		return
 	}
-	if _, err := s.Agent.Join([]string{addr}); err != nil {
+	if _, err := a.Join([]string{addr}); err != nil {
 		httpError(w, http.StatusInternalServerError, err.Error())
 		return
 	}
