@@ -289,14 +289,9 @@ func idleAgent(o options) (*membership.Agent, error) {
 // startConsulNode runs discod's embedded CoreDNS answering from a real
 // membership agent's table.
 func startConsulNode(o options) (stopper, error) {
-	mc := membership.DefaultConfig()
-	mc.NodeName = "bench"
-	mc.BindAddr = o.addr
-	mc.BindPort = 0
-	mc.Logger = slog.New(slog.DiscardHandler)
-	agent, err := membership.New(mc)
+	agent, err := idleAgent(o)
 	if err != nil {
-		return nil, fmt.Errorf("start membership agent: %w", err)
+		return nil, err
 	}
 	membership.SetProcessAgent(agent)
 	tbl := agent.Table()

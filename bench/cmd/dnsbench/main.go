@@ -225,9 +225,9 @@ func runPhases(ctx context.Context, c config) error {
 	res := &results{Started: start, Machine: describeMachine(dv), Args: os.Args[1:]}
 	rep := &report{}
 	m := res.Machine
-	rep.printf("# dnsbench results\n\nMachine: %d CPUs, %s, kernel %s, %s, dnsperf %s. Started %s.\n\n",
+	rep.Printf("# dnsbench results\n\nMachine: %d CPUs, %s, kernel %s, %s, dnsperf %s. Started %s.\n\n",
 		m.NProc, m.CPU, m.Kernel, m.Go, m.DNSPerf, start.Format(time.RFC3339))
-	rep.printf("Saturation runs: `dnsperf -c %d -T %d -q %d -l N`; fixed-rate runs: `dnsperf -Q %d -c %d -T %d -v -l N`. "+
+	rep.Printf("Saturation runs: `dnsperf -c %d -T %d -q %d -l N`; fixed-rate runs: `dnsperf -Q %d -c %d -T %d -v -l N`. "+
 		"Every server is its own process (GOMAXPROCS = %d); dnsperf runs on the same machine.\n\n",
 		c.maxLoad.Clients, c.maxLoad.Threads, c.maxLoad.Outstanding, c.rateLoad.QPS, c.rateLoad.Clients, c.rateLoad.Threads, m.NProc)
 
@@ -249,7 +249,7 @@ func runPhases(ctx context.Context, c config) error {
 		err = errors.Join(err, phaseStartup(ctx, c, bin, rep, res, progress))
 	}
 	res.Duration = time.Since(start).Seconds()
-	rep.printf("Total run time %.0f s.\n", res.Duration)
+	rep.Printf("Total run time %.0f s.\n", res.Duration)
 	if werr := writeResults(out, rep, res); werr != nil {
 		err = errors.Join(err, werr)
 	}
@@ -265,7 +265,7 @@ func writeResults(out string, rep *report, res *results) error {
 	if err := os.WriteFile(filepath.Join(out, "results.json"), b, 0o644); err != nil {
 		return fmt.Errorf("write results: %w", err)
 	}
-	if err := os.WriteFile(filepath.Join(out, "results.md"), []byte(rep.b.String()), 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(out, "results.md"), []byte(rep.String()), 0o644); err != nil {
 		return fmt.Errorf("write results: %w", err)
 	}
 	return nil

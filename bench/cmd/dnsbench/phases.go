@@ -25,7 +25,7 @@ func (r *results) verdict(rep *report, name string, value float64, target string
 	if !met {
 		word = "MISSED"
 	}
-	rep.printf("- %s: %.3f (target %s) — **%s**\n", name, value, target, word)
+	rep.Printf("- %s: %.3f (target %s) — **%s**\n", name, value, target, word)
 }
 
 // phaseCompare runs consulnode, hosts and miekg on the same names,
@@ -68,18 +68,18 @@ func phaseCompare(ctx context.Context, c config, bin, out string, rep *report, r
 		return err
 	}
 
-	rep.printf("## consulnode vs hosts vs miekg — %d members, same chain (bind + backend), %d interleaved rounds of %s\n\n",
+	rep.Printf("## consulnode vs hosts vs miekg — %d members, same chain (bind + backend), %d interleaved rounds of %s\n\n",
 		c.members, c.rounds, c.duration)
-	rep.printf("Saturation (medians over rounds):\n\n")
+	rep.Printf("Saturation (medians over rounds):\n\n")
 	var rows [][]string
 	for _, sp := range specs {
 		s := pick(sat, sp.Name, "max", 0)
 		rows = append(rows, []string{sp.Name, f(median(s, mQPS), 0), f(median(s, mMean), 0), f(median(s, mCPU), 2), f(median(s, mAllocs), 1),
 			f(median(s, metric{"", func(x sample) float64 { return float64(x.Runtime.GCs) / c.duration.Seconds() }}), 1)})
 	}
-	rep.table([]string{"server", "QPS", "mean latency µs", "CPU µs/query", "allocs/query (process)", "GCs/s"}, rows)
+	rep.Table([]string{"server", "QPS", "mean latency µs", "CPU µs/query", "allocs/query (process)", "GCs/s"}, rows)
 
-	rep.printf("Fixed offered rate %d q/s (medians over rounds; latencies from every query of `dnsperf -v`; sched = goroutine scheduling latency inside the server, from runtime/metrics):\n\n", c.rate)
+	rep.Printf("Fixed offered rate %d q/s (medians over rounds; latencies from every query of `dnsperf -v`; sched = goroutine scheduling latency inside the server, from runtime/metrics):\n\n", c.rate)
 	rows = nil
 	for _, sp := range specs {
 		s := pick(lat, sp.Name, "rate", 0)
@@ -90,9 +90,9 @@ func phaseCompare(ctx context.Context, c config, bin, out string, rep *report, r
 			f(median(s, metric{"", func(x sample) float64 { return x.Runtime.GCPauseMaxUS }}), 0),
 			f(median(s, metric{"", func(x sample) float64 { return x.Runtime.SchedP99US }}), 0)})
 	}
-	rep.table([]string{"server", "QPS", "p50 µs", "mean µs", "p99 µs", "p99.9 µs", "CPU µs/query", "GCs/run", "GC pause max µs", "sched p99 µs"}, rows)
+	rep.Table([]string{"server", "QPS", "p50 µs", "mean µs", "p99 µs", "p99.9 µs", "CPU µs/query", "GCs/run", "GC pause max µs", "sched p99 µs"}, rows)
 
-	rep.printf("Per-round ratios (only interleaved rounds count):\n\n")
+	rep.Printf("Per-round ratios (only interleaved rounds count):\n\n")
 	ratios := []ratio{
 		roundRatios(sat, "max", "consulnode", "hosts", 0, mQPS),
 		roundRatios(sat, "max", "consulnode", "hosts", 0, mCPU),
@@ -123,12 +123,12 @@ func phaseCompare(ctx context.Context, c config, bin, out string, rep *report, r
 	for _, r := range ratios {
 		rrows = append(rrows, r.cells())
 	}
-	rep.table(ratioHeader, rrows)
+	rep.Table(ratioHeader, rrows)
 	res.Ratios = append(res.Ratios, ratios...)
-	rep.printf("Targets:\n\n")
+	rep.Printf("Targets:\n\n")
 	res.verdict(rep, "QPS consulnode/hosts (median of per-round ratios)", ratios[0].Median, "≥ 0.95", ratios[0].Median >= 0.95)
 	res.verdict(rep, "CPU per query consulnode/hosts (median of per-round ratios)", ratios[1].Median, "≤ 1.05", ratios[1].Median <= 1.05)
-	rep.printf("\n")
+	rep.Printf("\n")
 	return nil
 }
 
@@ -245,8 +245,8 @@ func phaseChains(ctx context.Context, c config, bin, out string, rep *report, re
 	if err := servers.stop(); err != nil {
 		return err
 	}
-	rep.printf("## Plugin chains — %d members, saturation, %d interleaved rounds of %s\n\n", c.members, c.chainRounds, c.chainDur)
-	rep.printf("`default` is discod's default Corefile as `corefile.Render(DefaultOptions())` writes it (bind, errors, consulnode with the reverse zones); " +
+	rep.Printf("## Plugin chains — %d members, saturation, %d interleaved rounds of %s\n\n", c.members, c.chainRounds, c.chainDur)
+	rep.Printf("`default` is discod's default Corefile as `corefile.Render(DefaultOptions())` writes it (bind, errors, consulnode with the reverse zones); " +
 		"`+ready`, `+health`, `+prometheus` add the endpoint its option turns on; `log` is bind, errors, log. " +
 		"`(16K stacks)` is a diagnostic: the server parks 200 goroutines with about 14 KiB of stack each, which raises the Go runtime's adaptive starting stack size, " +
 		"so per-query goroutines no longer grow their stacks (see docs/PERFORMANCE.md). Ratios are medians of per-round ratios against `consulnode/bare`.\n\n")
@@ -260,7 +260,7 @@ func phaseChains(ctx context.Context, c config, bin, out string, rep *report, re
 		rows = append(rows, []string{sp.Name, f(median(s, mQPS), 0), f(median(s, mCPU), 2), f(median(s, mAllocs), 1),
 			f(q.Median, 3), f(cpu.Median, 3), fmt.Sprintf("%+.2f", median(s, mCPU)-median(pick(sat, base, "chain", 0), mCPU))})
 	}
-	rep.table([]string{"chain", "QPS", "CPU µs/query", "allocs/query", "QPS ratio", "CPU ratio", "CPU µs/query vs bare"}, rows)
+	rep.Table([]string{"chain", "QPS", "CPU µs/query", "allocs/query", "QPS ratio", "CPU ratio", "CPU µs/query vs bare"}, rows)
 	return nil
 }
 
@@ -310,7 +310,7 @@ func phaseSweep(ctx context.Context, c config, bin, out string, rep *report, res
 	}
 	res.Samples = append(res.Samples, all...)
 
-	rep.printf("## Members sweep — %d interleaved rounds of %s per size\n\n", c.sweepRounds, c.sweepDur)
+	rep.Printf("## Members sweep — %d interleaved rounds of %s per size\n\n", c.sweepRounds, c.sweepDur)
 	var rows [][]string
 	xs := make([]float64, len(c.sweep))
 	qps := make([][]float64, len(names))
@@ -332,7 +332,7 @@ func phaseSweep(ctx context.Context, c config, bin, out string, rep *report, res
 		row = append(row, f(q.Median, 3))
 		rows = append(rows, row)
 	}
-	rep.table([]string{"members", "consulnode QPS", "CPU µs/q", "p99 µs", "hosts QPS", "CPU µs/q", "p99 µs", "miekg QPS", "CPU µs/q", "p99 µs", "QPS consulnode/hosts"}, rows)
+	rep.Table([]string{"members", "consulnode QPS", "CPU µs/q", "p99 µs", "hosts QPS", "CPU µs/q", "p99 µs", "miekg QPS", "CPU µs/q", "p99 µs", "QPS consulnode/hosts"}, rows)
 
 	png := c.png
 	if png == "" {
@@ -357,7 +357,7 @@ func phaseSweep(ctx context.Context, c config, bin, out string, rep *report, res
 	if err != nil {
 		return fmt.Errorf("members chart: %w", err)
 	}
-	rep.printf("Chart: %s\n\n", png)
+	rep.Printf("Chart: %s\n\n", png)
 	return nil
 }
 

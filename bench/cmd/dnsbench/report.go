@@ -7,35 +7,12 @@ import (
 	"runtime"
 	"strings"
 
+	"github.com/discod/discod/bench/internal/mdreport"
 	"github.com/discod/discod/bench/internal/stats"
 )
 
 // report collects the Markdown the run prints and saves.
-type report struct {
-	b strings.Builder
-}
-
-func (r *report) printf(format string, args ...any) {
-	fmt.Fprintf(&r.b, format, args...)
-	fmt.Printf(format, args...)
-}
-
-// table writes a Markdown table.
-func (r *report) table(header []string, rows [][]string) {
-	r.printf("| %s |\n", strings.Join(header, " | "))
-	seps := make([]string, len(header))
-	for i := range seps {
-		seps[i] = "---"
-		if i > 0 {
-			seps[i] = "---:"
-		}
-	}
-	r.printf("|%s|\n", strings.Join(seps, "|"))
-	for _, row := range rows {
-		r.printf("| %s |\n", strings.Join(row, " | "))
-	}
-	r.printf("\n")
-}
+type report = mdreport.Report
 
 // metric picks one number out of a sample.
 type metric struct {

@@ -58,12 +58,12 @@ func phaseStartup(ctx context.Context, c config, bin string, rep *report, res *r
 	sr.Min, sr.Max = stats.MinMax(sorted)
 	res.Startup = sr
 
-	rep.printf("## Start-up: exec → first answer of `discod agent -dev` (%d starts)\n\n", c.startups)
-	rep.printf("`discod agent -dev -client %s -bind %s -node bench`, polled with A bench.node.consul over UDP every millisecond until it answers; then SIGTERM.\n\n", a, a)
-	rep.table([]string{"median ms", "p90 ms", "min ms", "max ms"}, [][]string{{f(sr.Median, 1), f(sr.P90, 1), f(sr.Min, 1), f(sr.Max, 1)}})
-	rep.printf("Package init (one start with GODEBUG=inittrace=1): %.1f ms in total; largest: %s.\n\n", sr.InitMS, strings.Join(sr.TopInits, ", "))
+	rep.Printf("## Start-up: exec → first answer of `discod agent -dev` (%d starts)\n\n", c.startups)
+	rep.Printf("`discod agent -dev -client %s -bind %s -node bench`, polled with A bench.node.consul over UDP every millisecond until it answers; then SIGTERM.\n\n", a, a)
+	rep.Table([]string{"median ms", "p90 ms", "min ms", "max ms"}, [][]string{{f(sr.Median, 1), f(sr.P90, 1), f(sr.Min, 1), f(sr.Max, 1)}})
+	rep.Printf("Package init (one start with GODEBUG=inittrace=1): %.1f ms in total; largest: %s.\n\n", sr.InitMS, strings.Join(sr.TopInits, ", "))
 	res.verdict(rep, "start-up median, ms", sr.Median, "< 300", sr.Median < 300)
-	rep.printf("\n")
+	rep.Printf("\n")
 	return nil
 }
 

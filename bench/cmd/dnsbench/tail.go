@@ -52,8 +52,8 @@ func phaseTail(ctx context.Context, c config, bin, out string, rep *report, res 
 	if err := servers.stop(); err != nil {
 		return err
 	}
-	rep.printf("## Where the p99 tail comes from — fixed rate %d q/s, %d interleaved rounds of %s\n\n", c.rate, c.tailRounds, c.chainDur)
-	rep.printf("Same servers with the Go runtime varied: `GOGC=off` (with GOMEMLIMIT=3GiB as a safety net: no collection in practice), `GOGC=400` (a collection a quarter as often), `GOMAXPROCS=1` (no second P to contend with dnsperf for the two CPUs). Medians over rounds; the p99 ratio is against plain `hosts`, per round.\n\n")
+	rep.Printf("## Where the p99 tail comes from — fixed rate %d q/s, %d interleaved rounds of %s\n\n", c.rate, c.tailRounds, c.chainDur)
+	rep.Printf("Same servers with the Go runtime varied: `GOGC=off` (with GOMEMLIMIT=3GiB as a safety net: no collection in practice), `GOGC=400` (a collection a quarter as often), `GOMAXPROCS=1` (no second P to contend with dnsperf for the two CPUs). Medians over rounds; the p99 ratio is against plain `hosts`, per round.\n\n")
 	var rows [][]string
 	for _, sp := range specs {
 		s := pick(got, sp.Name, "tail", 0)
@@ -67,6 +67,6 @@ func phaseTail(ctx context.Context, c config, bin, out string, rep *report, res 
 			f(median(s, metric{"", func(x sample) float64 { return x.Runtime.SchedP99US }}), 0),
 			f(median(s, mCPU), 2)})
 	}
-	rep.table([]string{"server", "p50 µs", "p99 µs", "p99.9 µs", "p99 / hosts", "GCs/run", "GC pause max µs", "GC CPU % of user+GC", "sched p99 µs", "CPU µs/query"}, rows)
+	rep.Table([]string{"server", "p50 µs", "p99 µs", "p99.9 µs", "p99 / hosts", "GCs/run", "GC pause max µs", "GC CPU % of user+GC", "sched p99 µs", "CPU µs/query"}, rows)
 	return nil
 }

@@ -164,7 +164,7 @@ func run(args []string) int {
 		return 1
 	}
 	rep := &report{}
-	rep.printf("# gossipbench results\n\nMachine: %d CPUs, %s. Real agents run in one process on loopback; the simulator is bench/internal/swim.\n\n", runtime.NumCPU(), runtime.Version())
+	rep.Printf("# gossipbench results\n\nMachine: %d CPUs, %s. Real agents run in one process on loopback; the simulator is bench/internal/swim.\n\n", runtime.NumCPU(), runtime.Version())
 	all := profiles()
 	real := map[string]map[int]clusterResult{}
 	var failed error
@@ -184,7 +184,7 @@ func run(args []string) int {
 	reportReal(rep, c, real)
 	hop := calibrate(real, all)
 	reportSim(rep, c, all, real, hop)
-	if err := os.WriteFile(filepath.Join(out, "results.md"), []byte(rep.b.String()), 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(out, "results.md"), []byte(rep.String()), 0o644); err != nil {
 		failed = errors.Join(failed, err)
 	}
 	fmt.Printf("results: %s\n", out)

@@ -3,34 +3,15 @@ package main
 import (
 	"fmt"
 	"math"
-	"strings"
 	"time"
 
+	"github.com/discod/discod/bench/internal/mdreport"
 	"github.com/discod/discod/bench/internal/stats"
 	"github.com/discod/discod/bench/internal/swim"
 )
 
 // report collects the Markdown the run prints and saves.
-type report struct{ b strings.Builder }
-
-func (r *report) printf(format string, args ...any) {
-	fmt.Fprintf(&r.b, format, args...)
-	fmt.Printf(format, args...)
-}
-
-func (r *report) table(header []string, rows [][]string) {
-	r.printf("| %s |\n", strings.Join(header, " | "))
-	seps := make([]string, len(header))
-	for i := range seps {
-		seps[i] = "---:"
-	}
-	seps[0] = "---"
-	r.printf("|%s|\n", strings.Join(seps, "|"))
-	for _, row := range rows {
-		r.printf("| %s |\n", strings.Join(row, " | "))
-	}
-	r.printf("\n")
-}
+type report = mdreport.Report
 
 func medS(d []time.Duration) float64 { return stats.Median(secs(d)) }
 
@@ -42,9 +23,9 @@ func fs(v float64) string {
 }
 
 func reportReal(rep *report, c config, real map[string]map[int]clusterResult) {
-	rep.printf("## Real agents (%d events each, medians; \"all\" = the last member to see it)\n\n", c.trials)
+	rep.Printf("## Real agents (%d events each, medians; \"all\" = the last member to see it)\n\n", c.trials)
 	if c.burn > 0 {
-		rep.printf("Under load: %d goroutines spinning in the agents' process from convergence on.\n\n", c.burn)
+		rep.Printf("Under load: %d goroutines spinning in the agents' process from convergence on.\n\n", c.burn)
 	}
 	var rows [][]string
 	for _, pn := range c.profiles {
@@ -60,12 +41,12 @@ func reportReal(rep *report, c config, real map[string]map[int]clusterResult) {
 				fmt.Sprintf("%d / %d", r.FalseSuspects, r.FalseFail), fmt.Sprint(r.LeaveAsFailed), fmt.Sprint(r.UDPDrops)})
 		}
 	}
-	rep.table([]string{"profile", "members", "converge s", "join all s", "fail all s", "leave all s", "heap KiB/member", "RSS KiB/member",
+	rep.Table([]string{"profile", "members", "converge s", "join all s", "fail all s", "leave all s", "heap KiB/member", "RSS KiB/member",
 		"gossip B/s/member", "CPU %/member", "false suspect / fail", "leave seen as failed", "UDP drops"}, rows)
 }
 
 func reportSim(rep *report, c config, all map[string]profile, real map[string]map[int]clusterResult, hop time.Duration) {
-	rep.printf("## Simulator vs measurement (hop delay calibrated on the real join times: %s)\n\n", hop)
+	rep.Printf("## Simulator vs measurement (hop delay calibrated on the real join times: %s)\n\n", hop)
 	var rows [][]string
 	for _, pn := range c.profiles {
 		cfg := all[pn].Sim
@@ -91,8 +72,8 @@ func reportSim(rep *report, c config, all map[string]profile, real map[string]ma
 			rows = append(rows, []string{pn, fmt.Sprint(n), fs(j.Seconds()), mj, fs(f.Seconds()), mf, fs(l.Seconds()), ml, fs(lm.Seconds())})
 		}
 	}
-	rep.table([]string{"profile", "members", "join sim s", "join real s", "fail sim s", "fail real s", "leave sim s", "leave real s", "leave sim s, membership's Leave"}, rows)
-	rep.printf("The lanraw and tuned profiles run plain memberlist, whose leave has no leaving-flag step; the last column predicts the leave inside membership.Agent, which gossips its leaving flag first.\n\n")
+	rep.Table([]string{"profile", "members", "join sim s", "join real s", "fail sim s", "fail real s", "leave sim s", "leave real s", "leave sim s, membership's Leave"}, rows)
+	rep.Printf("The lanraw and tuned profiles run plain memberlist, whose leave has no leaving-flag step; the last column predicts the leave inside membership.Agent, which gossips its leaving flag first.\n\n")
 }
 
 // rssCell formats RSS growth per member. Clusters run one after another
