@@ -96,7 +96,7 @@ func writeJSON(w http.ResponseWriter, v any) {
 // has no leader: every agent answers from its own table, so KnownLeader is
 // always true and LastContact 0.
 func (s *Server) setQueryMeta(w http.ResponseWriter) {
-	w.Header().Set("X-Consul-Index", strconv.FormatUint(uint64(s.Agent.Table().Generation()), 10))
+	w.Header().Set("X-Consul-Index", strconv.FormatUint(s.Agent.Table().Index(), 10))
 	w.Header().Set("X-Consul-KnownLeader", "true")
 	w.Header().Set("X-Consul-LastContact", "0")
 }
@@ -255,7 +255,7 @@ func (s *Server) catalogNodes(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.setQueryMeta(w)
-	index := uint64(s.Agent.Table().Generation())
+	index := s.Agent.Table().Index()
 	out := []Node{}
 	for _, m := range s.Agent.Table().Members() {
 		if inCatalog(m) {
@@ -275,7 +275,7 @@ func (s *Server) catalogNode(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, nil) // Consul answers an unknown node with null and 200
 		return
 	}
-	n := catalogNodeOf(m, uint64(s.Agent.Table().Generation()), fromWAN(r))
+	n := catalogNodeOf(m, s.Agent.Table().Index(), fromWAN(r))
 	writeJSON(w, CatalogNode{Node: &n, Services: map[string]any{}})
 }
 

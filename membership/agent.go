@@ -61,7 +61,7 @@ type Agent struct {
 	// snapMu serialises snapshot writes and guards snapGen (the table
 	// generation last written) and snapFailing (a write error was logged).
 	snapMu      sync.Mutex
-	snapGen     uint32
+	snapGen     uint64
 	snapFailing bool
 
 	stop chan struct{}
@@ -110,7 +110,7 @@ func New(cfg Config) (*Agent, error) {
 	}
 	a := &Agent{cfg: cfg, table: NewTable(), log: cfg.Logger, stop: make(chan struct{}), meta: meta, dlg: &delegate{}}
 	a.dlg.meta.Store(&encoded)
-	a.table.onChange = a.counters.change
+	a.table.SetOnChange(a.counters.change)
 	a.dlg.handle = a.handleMsg
 	a.dlg.local, a.dlg.merge = a.localState, a.mergeState
 	a.queue = &memberlist.TransmitLimitedQueue{
@@ -354,7 +354,7 @@ func (a *Agent) maintain() {
 		case <-reconnect.C:
 			a.reconnectOne()
 		case now := <-reap.C:
-			for _, m := range a.table.reap(now, a.cfg.ReconnectTimeout, a.cfg.TombstoneTimeout) {
+			for _, m := range a.table.ReapNodes(now, a.cfg.ReconnectTimeout, a.cfg.TombstoneTimeout) {
 				a.log.Info("reaped member", "node", m.Name, "state", m.State.String())
 			}
 		}

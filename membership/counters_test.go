@@ -7,7 +7,7 @@ import "testing"
 func TestEventCounts(t *testing.T) {
 	var c eventCounters
 	tb := NewTable()
-	tb.onChange = c.change
+	tb.SetOnChange(c.change)
 	up := func(name string, s State) { tb.Upsert(Member{Name: name, State: s}) }
 	up("a", StateAlive)
 	up("a", StateAlive) // metadata update: no event

@@ -163,13 +163,13 @@ func (f Federation) Datacenters() []string {
 func (f Federation) remoteDatacenters() []string {
 	seen := map[string]bool{}
 	if f.WAN != nil {
-		f.WAN.each(func(m *Member) {
+		f.WAN.Each(func(m *Member) {
 			if knowsDC(m) {
 				seen[m.Datacenter] = true
 			}
 		})
 	} else if f.LAN != nil {
-		f.LAN.each(func(m *Member) {
+		f.LAN.Each(func(m *Member) {
 			if f.isOwnServer(m) && knowsDC(m) {
 				for _, dc := range m.Datacenters {
 					seen[dc] = true
@@ -207,7 +207,7 @@ func (f Federation) Known(dc string) Knowledge {
 	}
 	k := Unknown
 	if f.WAN != nil {
-		f.WAN.each(func(m *Member) {
+		f.WAN.Each(func(m *Member) {
 			if m.Datacenter == dc && knowsDC(m) {
 				k = Known
 			}
@@ -217,7 +217,7 @@ func (f Federation) Known(dc string) Knowledge {
 	if f.LAN == nil {
 		return Unknown
 	}
-	f.LAN.each(func(m *Member) {
+	f.LAN.Each(func(m *Member) {
 		if !f.isOwnServer(m) || !knowsDC(m) {
 			return
 		}
@@ -273,7 +273,7 @@ func alive(t *Table, match func(*Member) bool, usable func(Member) bool) []Membe
 	if t == nil {
 		return nil
 	}
-	t.each(func(m *Member) {
+	t.Each(func(m *Member) {
 		if m.State == StateAlive && match(m) && (usable == nil || usable(*m)) {
 			out = append(out, *m)
 		}

@@ -44,7 +44,7 @@ func (a *Agent) applyForceLeave(name string, prune bool) {
 	case prune:
 		changed = a.table.Remove(name)
 	case m.State != StateLeft:
-		changed = a.table.setState(name, StateLeft)
+		changed = a.table.SetState(name, StateLeft)
 	}
 	if !changed {
 		return

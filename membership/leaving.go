@@ -38,7 +38,7 @@ func (a *Agent) applyLeaving(name, run string) {
 	if !ok || m.Run == "" || m.Run != run || m.State != StateAlive {
 		return
 	}
-	if a.table.setState(name, StateLeaving) {
+	if a.table.SetState(name, StateLeaving) {
 		a.log.Info("member leaving", "node", name, "learned_from", "its leave intent")
 	}
 }

@@ -121,7 +121,7 @@ func (a *Agent) snapshotIfChanged() {
 	}
 	a.snapMu.Lock()
 	defer a.snapMu.Unlock()
-	g := a.table.Generation()
+	g := a.table.Index()
 	if g == a.snapGen || a.Left() {
 		return
 	}

@@ -9,9 +9,9 @@ import (
 
 func TestTableLookupAndReap(t *testing.T) {
 	tb := NewTable()
-	g0 := tb.Generation()
+	g0 := tb.Index()
 	tb.Upsert(Member{Name: "Web", Addr: netip.MustParseAddr("10.0.0.1"), State: StateAlive})
-	if tb.Generation() == g0 {
+	if tb.Index() == g0 {
 		t.Error("generation did not change on upsert")
 	}
 	if _, ok := tb.Lookup("web"); !ok {
@@ -28,7 +28,7 @@ func TestTableLookupAndReap(t *testing.T) {
 	old := time.Now().Add(-time.Hour)
 	tb.Upsert(Member{Name: "gone", State: StateLeft, StateChanged: old})
 	tb.Upsert(Member{Name: "dead", State: StateFailed, StateChanged: old})
-	gone := tb.reap(time.Now(), 2*time.Hour, 30*time.Minute)
+	gone := tb.ReapNodes(time.Now(), 2*time.Hour, 30*time.Minute)
 	if len(gone) != 1 || gone[0].Name != "gone" {
 		t.Errorf("reaped %v; want only the left member", gone)
 	}

@@ -120,9 +120,9 @@ func (a *Agent) publishDatacenters(w *Agent) {
 	defer a.wg.Done()
 	tick := time.NewTicker(datacenterPublishInterval)
 	defer tick.Stop()
-	var seen uint32
+	var seen uint64
 	for {
-		if g := w.table.Generation(); g != seen {
+		if g := w.table.Index(); g != seen {
 			seen = g
 			f := Federation{Datacenter: a.cfg.Datacenter, WAN: w.table}
 			a.setDatacenters(f.remoteDatacenters())

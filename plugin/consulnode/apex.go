@@ -2,7 +2,6 @@ package consulnode
 
 import (
 	"context"
-	"time"
 
 	"github.com/coredns/coredns/request"
 	"github.com/miekg/dns"
@@ -15,11 +14,6 @@ const (
 	soaRetry   = 600
 	soaExpire  = 86400
 )
-
-// serialBase makes SOA serials grow across restarts: the process start
-// time plus the member table's generation, which changes with every
-// member change.
-var serialBase = uint32(time.Now().Unix())
 
 // apexNames are the fixed names of one forward zone.
 type apexNames struct {
@@ -47,7 +41,7 @@ func (cn *ConsulNode) soaOwned(be *backend, zone, owner string) *dns.SOA {
 		Hdr:     dns.RR_Header{Name: owner, Rrtype: dns.TypeSOA, Class: dns.ClassINET, Ttl: cn.negTTL},
 		Ns:      n.ns,
 		Mbox:    n.mbox,
-		Serial:  serialBase + be.src.Table().Generation(),
+		Serial:  be.src.Table().Serial(),
 		Refresh: soaRefresh,
 		Retry:   soaRetry,
 		Expire:  soaExpire,
