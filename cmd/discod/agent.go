@@ -1,21 +1,16 @@
 package main
 
 import (
-	"bytes"
 	"context"
-	"crypto/tls"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
 	"net/http"
 	"os"
 	"os/signal"
 	"path/filepath"
-	"slices"
-	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -66,13 +61,19 @@ type daemon struct {
 	httpSrv  *http.Server
 	leaveReq chan struct{} // PUT /v1/agent/leave has left; shut down
 	fatal    chan error    // a background task gave up (retry-join)
+
+	// ctx ends when the daemon starts to shut down or leaves; background
+	// tasks (retry-join) stop on it.
+	ctx    context.Context
+	cancel context.CancelFunc
 }
 
 func (d *daemon) start() error {
-	rt := d.rt
+	rt := d.runtime()
 	for _, w := range rt.Warnings {
 		d.log.Warn(w)
 	}
+	d.ctx, d.cancel = context.WithCancel(context.Background())
 	d.leaveReq = make(chan struct{}, 1)
 	d.fatal = make(chan error, 1)
 
@@ -80,172 +81,76 @@ func (d *daemon) start() error {
 	if err != nil {
 		return err
 	}
-
-	// Bind the HTTP port before anything else, so a port conflict fails
-	// the start before this node has gossiped.
-	httpAddr := net.JoinHostPort(rt.ClientAddr.String(), strconv.Itoa(rt.Ports.HTTP))
-	ln, err := net.Listen("tcp", httpAddr)
+	maintenance, err := readMaintenance(rt.DataDir) // maint.go
 	if err != nil {
-		return fmt.Errorf("HTTP API: %w", err)
-	}
-
-	mc := membership.DefaultConfig()
-	mc.NodeName = rt.NodeName
-	mc.NodeID = nodeID
-	mc.Datacenter = rt.Datacenter
-	if rt.Server {
-		mc.Role = membership.RoleServer
-	}
-	mc.BootstrapExpect = rt.BootstrapExpect
-	mc.Build = version
-	mc.Meta = rt.NodeMeta
-	if mc.Maintenance, err = readMaintenance(rt.DataDir); err != nil { // maint.go
-		_ = ln.Close()
 		return err
 	}
-	mc.BindAddr = rt.BindAddr
-	mc.BindPort = rt.Ports.SerfLAN
-	mc.AdvertiseAddr = rt.AdvertiseAddr
-	mc.Tuning = rt.GossipLAN
-	if rt.ReconnectTimeout > 0 {
-		mc.ReconnectTimeout = rt.ReconnectTimeout
-	}
+	var keyringPath string
 	if rt.DataDir != "" {
-		mc.SnapshotPath = filepath.Join(rt.DataDir, snapshotFile)
-		mc.KeyringPath = filepath.Join(rt.DataDir, keyringFile)
+		keyringPath = filepath.Join(rt.DataDir, keyringFile)
 	}
-	if mc.Keys, err = d.gossipKeys(mc.KeyringPath); err != nil {
-		_ = ln.Close()
+	var seed [][]byte
+	if k := rt.EncryptKey(); k != nil {
+		seed = [][]byte{k}
+	}
+	keys, err := loadKeyring(keyringPath, seed, "-encrypt", true, d.log) // keys.go
+	if err != nil {
 		return err
 	}
-	federationAddrs(rt, &mc) // wan.go
-	mc.Logger = d.log.With("component", "gossip")
-	d.agent, err = membership.New(mc)
+
+	ls, err := openListeners(rt) // listeners.go
 	if err != nil {
-		_ = ln.Close()
+		return err
+	}
+	if err := d.startServices(rt, ls, lanConfig(rt, nodeID, maintenance, keys, d.log)); err != nil {
+		ls.close()
+		return err
+	}
+	d.banner(httpAddr(rt))
+	if err := d.run(joinPlan{startWhat: "join at start", startFlag: "-join", retryFlag: "retry-join",
+		agent: d.agent, start: rt.StartJoin, retry: rt.RetryJoin}); err != nil {
+		return err
+	}
+	return d.joinWAN()
+}
+
+// startServices starts gossip (LAN, and WAN on a server), DNS and the HTTP
+// API on ls. On error the caller closes ls; what was started is stopped by
+// d.stop.
+func (d *daemon) startServices(rt *config.Runtime, ls *listeners, mc membership.Config) error {
+	var err error
+	if d.agent, err = membership.New(mc); err != nil {
 		return err
 	}
 	if err := d.startWAN(mc); err != nil {
-		_ = ln.Close()
 		return err
 	}
 	membership.SetProcessAgent(d.agent)
 
 	path, contents, err := d.corefile(rt)
 	if err != nil {
-		_ = ln.Close()
 		return err
 	}
-	d.dns, err = corefile.Start(path, contents)
-	if err != nil {
-		_ = ln.Close()
+	if d.dns, err = corefile.Start(path, contents); err != nil {
 		return fmt.Errorf("DNS: %w", err)
-	}
-
-	var tlsLn net.Listener
-	if rt.Ports.HTTPS != 0 {
-		cert, err := tls.LoadX509KeyPair(rt.CertFile, rt.KeyFile)
-		if err == nil {
-			tlsLn, err = net.Listen("tcp", net.JoinHostPort(rt.ClientAddr.String(), strconv.Itoa(rt.Ports.HTTPS)))
-		}
-		if err != nil {
-			_ = ln.Close()
-			return fmt.Errorf("HTTPS API: %w", err)
-		}
-		tlsLn = tls.NewListener(tlsLn, &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12})
 	}
 
 	api := &httpapi.Server{Agent: d.agent, Version: version, Domain: rt.Domain, Leave: d.leaveFromAPI,
 		ListenAddr: rt.ClientAddr, Token: rt.HTTPToken, Reload: d.reload, Logs: d.logs,
 		Maintenance: d.setMaintenance}
 	d.httpSrv = &http.Server{Handler: api.Handler(), ReadHeaderTimeout: 10 * time.Second}
-	for _, l := range []net.Listener{ln, tlsLn} {
-		if l == nil {
-			continue
-		}
+	for _, l := range ls.all() {
 		go func() {
 			if err := d.httpSrv.Serve(l); err != nil && !errors.Is(err, http.ErrServerClosed) {
 				d.log.Error("HTTP API stopped", "addr", l.Addr().String(), "error", err)
 			}
 		}()
 	}
-
-	d.banner(httpAddr)
-
-	if len(rt.StartJoin) > 0 {
-		n, err := d.agent.Join(rt.StartJoin)
-		if n == 0 {
-			return fmt.Errorf("join at start (-join): %w", err)
-		}
-		if err != nil {
-			d.log.Warn("some -join addresses could not be reached", "error", err)
-		}
-	}
-	if len(rt.RetryJoin) > 0 {
-		go d.retryJoin("retry-join", d.agent, rt.RetryJoin)
-	}
-	d.rejoinPrevious()
-	return d.joinWAN()
-}
-
-// rejoinPrevious contacts, in the background, the peers the snapshot in
-// the data dir remembers, so a restarted node finds its cluster without
-// -join. After a graceful leave it does so only with -rejoin, as Consul.
-func (d *daemon) rejoinPrevious() {
-	peers, left := d.agent.PreviousPeers()
-	if len(peers) == 0 {
-		return
-	}
-	if left && !d.rt.Rejoin {
-		d.log.Info("this node left the cluster gracefully before it stopped; not rejoining its previous peers (use -rejoin to do so)", "peers", len(peers))
-		return
-	}
-	go func() {
-		n, err := d.agent.Join(peers)
-		switch {
-		case n > 0:
-			d.log.Info("rejoined previous peers from the snapshot", "contacted", n, "of", len(peers))
-		case err != nil:
-			d.log.Warn("could not rejoin any previous peer from the snapshot", "error", err)
-		}
-	}()
-}
-
-// gossipKeys returns the keyring to start with. A keyring saved in the data
-// dir (it follows rotations) wins over -encrypt, which only seeds a new one;
-// when the saved keyring lacks the -encrypt key the agent says so instead
-// of silently preferring one.
-func (d *daemon) gossipKeys(path string) ([][]byte, error) {
-	flagKey := d.rt.EncryptKey()
-	saved, err := membership.ReadKeyringFile(path)
-	if err != nil || path == "" {
-		if err != nil {
-			return nil, fmt.Errorf("gossip keyring: %w (fix or remove the file; -encrypt seeds a new one)", err)
-		}
-		if flagKey == nil {
-			return nil, nil
-		}
-		return [][]byte{flagKey}, nil
-	}
-	if saved != nil {
-		if flagKey != nil && !slices.ContainsFunc(saved, func(k []byte) bool { return bytes.Equal(k, flagKey) }) {
-			d.log.Warn("the keyring saved in the data dir does not contain the -encrypt key; using the saved keyring, which follows rotations. Set -encrypt to the current primary key (discod keyring -list), or remove the file to start over from -encrypt",
-				"file", path, "keys", len(saved))
-		}
-		return saved, nil
-	}
-	if flagKey == nil {
-		return nil, nil
-	}
-	keys := [][]byte{flagKey}
-	if err := membership.WriteKeyringFile(path, keys); err != nil {
-		return nil, fmt.Errorf("gossip keyring: save %s: %w", path, err)
-	}
-	return keys, nil
+	return nil
 }
 
 // corefile returns the Corefile to run: the user's (-corefile) or the one
-// rendered from the agent's settings.
+// rendered from the agent's settings (agentconfig.go).
 func (d *daemon) corefile(rt *config.Runtime) (string, []byte, error) {
 	if rt.Corefile != "" {
 		b, err := corefile.Load(rt.Corefile)
@@ -258,29 +163,8 @@ func (d *daemon) corefile(rt *config.Runtime) (string, []byte, error) {
 	return corefile.DefaultName, []byte(s), nil
 }
 
-func corefileOptions(rt *config.Runtime) corefile.Options {
-	domains := []string{rt.Domain}
-	if rt.AltDomain != "" {
-		domains = append(domains, rt.AltDomain)
-	}
-	return corefile.Options{
-		ListenAddr:    rt.ClientAddr,
-		DNSPort:       rt.Ports.DNS,
-		Domains:       domains,
-		TTL:           int(rt.DNS.NodeTTL / time.Second),
-		NegativeTTL:   int(rt.DNS.NegativeTTL / time.Second),
-		FailedAnswer:  rt.DNS.FailedAnswer,
-		NoReverse:     rt.DNS.NoReverse,
-		Recursors:     rt.Recursors,
-		RecursorAllow: rt.RecursorAllow,
-		ReadyAddr:     rt.ReadyAddr,
-		HealthAddr:    rt.HealthAddr,
-		MetricsAddr:   rt.MetricsAddr,
-	}
-}
-
 func (d *daemon) banner(httpAddr string) {
-	rt := d.rt
+	rt := d.runtime()
 	local := d.agent.Local()
 	server := "false"
 	if rt.Server {
@@ -302,37 +186,9 @@ func (d *daemon) banner(httpAddr string) {
 	d.log.Info("agent running", "node", rt.NodeName, "http", httpAddr)
 }
 
-// retryJoin keeps trying the -retry-join addresses (flag names the flag,
-// for the log) with agent until one answers, logging every attempt; after
-// -retry-max failed attempts it stops the agent. It serves the LAN pool
-// and a server's WAN pool (-retry-join-wan).
-func (d *daemon) retryJoin(flag string, agent *membership.Agent, addrs []string) {
-	rt := d.runtime()
-	for attempt := 1; ; attempt++ {
-		n, err := agent.Join(addrs)
-		if n > 0 {
-			d.log.Info(flag+" succeeded", "attempt", attempt, "contacted", n)
-			if err != nil {
-				d.log.Warn(flag+": some addresses could not be reached", "error", err)
-			}
-			return
-		}
-		d.log.Warn(flag+" attempt failed", "attempt", attempt, "error", err)
-		if rt.RetryMax > 0 && attempt >= rt.RetryMax {
-			d.fatal <- fmt.Errorf("%s: no address could be reached in %d attempts (-retry-max): %w", flag, attempt, err)
-			return
-		}
-		select {
-		case <-time.After(rt.RetryInterval):
-		case <-d.leaveReq:
-			d.leaveReq <- struct{}{} // put it back for wait
-			return
-		}
-	}
-}
-
 // leaveFromAPI serves PUT /v1/agent/leave: leave now, then shut down.
 func (d *daemon) leaveFromAPI() error {
+	d.cancel() // background joins stop
 	d.leaveWAN()
 	if err := d.agent.Leave(); err != nil {
 		return err
@@ -392,6 +248,9 @@ func (d *daemon) wait() int {
 // stop shuts everything down: leave (if graceful) while DNS and HTTP still
 // answer, then DNS, HTTP and finally gossip.
 func (d *daemon) stop(graceful bool) {
+	if d.cancel != nil {
+		d.cancel()
+	}
 	d.stopWAN(graceful) // wan.go: leave the WAN pool first, then the LAN
 	if d.agent != nil && graceful {
 		_ = d.agent.Leave() // logs its own outcome

@@ -63,18 +63,12 @@ func (d *daemon) startWAN(lan membership.Config) error {
 		// seeded from the LAN keyring the first time and following the WAN
 		// pool's rotations after that.
 		wc.KeyringPath = filepath.Join(rt.DataDir, wanKeyringFile)
-		saved, err := membership.ReadKeyringFile(wc.KeyringPath)
-		switch {
-		case err != nil:
-			return fmt.Errorf("WAN gossip keyring: %w (fix or remove the file; it is seeded again from the LAN keyring)", err)
-		case saved != nil:
-			wc.Keys = saved
-		case len(wc.Keys) > 0:
-			if err := membership.WriteKeyringFile(wc.KeyringPath, wc.Keys); err != nil {
-				return fmt.Errorf("WAN gossip keyring: save %s: %w", wc.KeyringPath, err)
-			}
-		}
 	}
+	keys, err := loadKeyring(wc.KeyringPath, wc.Keys, "the LAN keyring", false, d.log) // keys.go
+	if err != nil {
+		return fmt.Errorf("WAN %w", err)
+	}
+	wc.Keys = keys
 	wc.Logger = d.log.With("component", "gossip-wan")
 	w, err := membership.New(wc)
 	if err != nil {
@@ -89,36 +83,14 @@ func (d *daemon) startWAN(lan membership.Config) error {
 	return nil
 }
 
-// joinWAN joins the -join-wan servers (an error when none answers), starts
-// -retry-join-wan in the background, and rejoins the WAN peers the
-// snapshot remembers.
+// joinWAN runs the WAN pool's join plan (joinplan.go) on a server.
 func (d *daemon) joinWAN() error {
 	if d.wan == nil {
 		return nil
 	}
 	rt := d.runtime()
-	if len(rt.StartJoinWAN) > 0 {
-		n, err := d.wan.Join(rt.StartJoinWAN)
-		if n == 0 {
-			return fmt.Errorf("join the WAN pool at start (-join-wan): %w", err)
-		}
-		if err != nil {
-			d.log.Warn("some -join-wan addresses could not be reached", "error", err)
-		}
-	}
-	if len(rt.RetryJoinWAN) > 0 {
-		go d.retryJoin("retry-join-wan", d.wan, rt.RetryJoinWAN)
-	}
-	if peers, left := d.wan.PreviousPeers(); len(peers) > 0 && (!left || rt.Rejoin) {
-		go func() {
-			if n, err := d.wan.Join(peers); n > 0 {
-				d.log.Info("rejoined previous WAN peers from the snapshot", "contacted", n, "of", len(peers))
-			} else if err != nil {
-				d.log.Warn("could not rejoin any previous WAN peer from the snapshot", "error", err)
-			}
-		}()
-	}
-	return nil
+	return d.run(joinPlan{pool: "WAN ", startWhat: "join the WAN pool at start", startFlag: "-join-wan",
+		retryFlag: "retry-join-wan", agent: d.wan, start: rt.StartJoinWAN, retry: rt.RetryJoinWAN})
 }
 
 // leaveWAN leaves the WAN pool gracefully, if this agent is in it.
