@@ -189,8 +189,9 @@ func New(cfg Config) (*Agent, error) {
 	if m, ok := a.table.LookupFold(cfg.NodeName); ok {
 		a.local = m
 	}
-	a.wg.Add(1)
+	a.wg.Add(2)
 	go a.maintain()
+	go a.snapshots()
 	return a, nil
 }
 
@@ -342,15 +343,10 @@ func (a *Agent) maintain() {
 	reapEvery := min(a.cfg.ReconnectTimeout, a.cfg.TombstoneTimeout, time.Minute) / 2
 	reap := time.NewTicker(max(reapEvery, 10*time.Millisecond))
 	defer reap.Stop()
-	snap := time.NewTicker(time.Second)
-	defer snap.Stop()
 	for {
 		select {
 		case <-a.stop:
-			a.snapshotIfChanged()
 			return
-		case <-snap.C:
-			a.snapshotIfChanged()
 		case <-reconnect.C:
 			a.reconnectOne()
 		case now := <-reap.C:
@@ -359,6 +355,20 @@ func (a *Agent) maintain() {
 			}
 		}
 	}
+}
+
+// snapshotInterval is the least time between two snapshot writes.
+const snapshotInterval = time.Second
+
+// snapshots writes the snapshot after changes of the member table, at most
+// once per snapshotInterval, and a last time when the agent stops.
+func (a *Agent) snapshots() {
+	defer a.wg.Done()
+	if a.cfg.SnapshotPath == "" {
+		return
+	}
+	followNodes(a.table, snapshotInterval, a.stop, func() { a.snapshotIfChanged(false) })
+	a.snapshotIfChanged(true)
 }
 
 // reconnectOne tries to reach one failed member, chosen at random, as

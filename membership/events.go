@@ -22,7 +22,9 @@ func (e *events) NotifyUpdate(n *memberlist.Node) { e.apply(n, StateAlive) }
 func (e *events) NotifyLeave(n *memberlist.Node) { e.apply(n, StateFailed) }
 
 // apply records n. For alive events a leaving flag turns the state into
-// leaving; for the leave event it turns failed into left.
+// leaving; for the leave event it turns failed into left. The decision
+// (decideApply) and the write are one atomic UpdateNode; logging and
+// counting follow from its outcome.
 func (e *events) apply(n *memberlist.Node, s State) {
 	meta, err := decodeMeta(n.Meta)
 	if err != nil {
@@ -61,33 +63,65 @@ func (e *events) apply(n *memberlist.Node, s State) {
 	if m.Role == "" {
 		m.Role = RoleClient
 	}
-	old, ok := e.a.table.LookupFold(n.Name)
-	if ok && s == StateFailed && e.a.leftNotFailed(old, n, meta.Run) {
-		s = StateLeft // its leave intent reached us before its leaving flag (leaving.go)
-		m.State = s
-	}
-	if ok && old.Name != n.Name && old.State == StateAlive && old.Addr != m.Addr {
+	var (
+		old     Member
+		known   bool
+		outcome applyOutcome
+	)
+	e.a.table.UpdateNode(n.Name, func(cur *Member) (Member, bool) {
+		if known = cur != nil; known {
+			old = *cur
+		}
+		outcome = e.a.decideApply(cur, n, &m)
+		return m, outcome == applyWrite
+	})
+	switch outcome {
+	case applyConflict:
 		// memberlist compares names with case; DNS does not. Two live nodes
 		// whose names differ only in case would answer for one DNS name, so
 		// the one known first keeps it.
 		e.a.counters.conflicts.Add(1)
 		e.a.log.Error("node name conflict: names differ only in case; the node already known keeps the name",
 			"node", old.Name, "other", n.Name, "known_addr", old.Addr.String(), "other_addr", m.Addr.String())
-		return
-	}
-	if ok && stale(old, m) {
+	case applyStale:
 		// A tombstone outranks what this run of the node said before it
 		// left: the node itself refutes a leave with a higher generation,
 		// and a restarted node has a new run ID (tombstones.go).
-		e.a.log.Debug("ignoring a stale rumour about a node that left", "node", n.Name, "state", s.String(), "run", m.Run, "gen", m.Gen)
-		return
+		e.a.log.Debug("ignoring a stale rumour about a node that left", "node", n.Name, "state", m.State.String(), "run", m.Run, "gen", m.Gen)
+	case applyWrite:
+		if !known || old.State != m.State {
+			e.a.log.Info("member "+m.State.String(), "node", n.Name, "addr", net.JoinHostPort(m.Addr.String(), itoa(m.Port)))
+		}
 	}
-	if ok && old.State != s {
-		e.a.log.Info("member "+s.String(), "node", n.Name, "addr", net.JoinHostPort(m.Addr.String(), itoa(m.Port)))
-	} else if !ok {
-		e.a.log.Info("member "+s.String(), "node", n.Name, "addr", net.JoinHostPort(m.Addr.String(), itoa(m.Port)))
+}
+
+// applyOutcome is what apply decided about an event.
+type applyOutcome uint8
+
+const (
+	applyWrite    applyOutcome = iota // record the event
+	applyConflict                     // another live node holds the name in another case
+	applyStale                        // the event is older than the node's tombstone
+)
+
+// decideApply decides what an event about n does to old, the member the
+// table holds (nil for none); m is the member the event describes, and a
+// failure in it may turn into a leave. It runs inside the table's
+// UpdateNode, under its lock, so the decision and the write are one step.
+func (a *Agent) decideApply(old *Member, n *memberlist.Node, m *Member) applyOutcome {
+	if old == nil {
+		return applyWrite
 	}
-	e.a.table.Upsert(m)
+	if m.State == StateFailed && a.leftNotFailed(*old, n, m.Run) {
+		m.State = StateLeft // its leave intent reached us before its leaving flag (leaving.go)
+	}
+	if old.Name != n.Name && old.State == StateAlive && old.Addr != m.Addr {
+		return applyConflict
+	}
+	if stale(*old, *m) {
+		return applyStale
+	}
+	return applyWrite
 }
 
 // conflicts is memberlist's ConflictDelegate: a node announced a name

@@ -1,6 +1,10 @@
 package membership
 
-import "github.com/hashicorp/memberlist"
+import (
+	"time"
+
+	"github.com/hashicorp/memberlist"
+)
 
 // Telling a graceful leave from a failure.
 //
@@ -30,16 +34,20 @@ func (a *Agent) announceLeaving() {
 	}
 }
 
-// applyLeaving records that the run run of node name is leaving. An
-// intent about another run (an old packet, or a node restarted since) is
-// ignored.
+// applyLeaving records that the run run of node name (in any case) is
+// leaving. An intent about another run (an old packet, or a node
+// restarted since) is ignored. The check and the write are one UpdateNode.
 func (a *Agent) applyLeaving(name, run string) {
-	m, ok := a.table.Lookup(name)
-	if !ok || m.Run == "" || m.Run != run || m.State != StateAlive {
-		return
-	}
-	if a.table.SetState(name, StateLeaving) {
-		a.log.Info("member leaving", "node", name, "learned_from", "its leave intent")
+	m, changed := a.table.UpdateNode(name, func(cur *Member) (Member, bool) {
+		if cur == nil || cur.Run == "" || cur.Run != run || cur.State != StateAlive {
+			return Member{}, false
+		}
+		m := *cur
+		m.State, m.StateChanged = StateLeaving, time.Now()
+		return m, true
+	})
+	if changed {
+		a.log.Info("member leaving", "node", m.Name, "learned_from", "its leave intent")
 	}
 }
 

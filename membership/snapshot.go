@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"math"
 	"net/netip"
 	"os"
 
@@ -20,10 +21,19 @@ const snapshotVersion = 1
 // serf's, it keeps failed peers too: after a whole-cluster outage every
 // node is "failed" to the others, and those addresses are exactly the ones
 // to try.
+//
+// It also keeps the catalog index (Index) as of the write, so that the
+// index never goes backwards across a restart with a data dir: New raises
+// the new store's index past it before gossip begins. Without a data dir,
+// and for changes after the last write (a crash), the store's seed from the
+// clock keeps it growing (catalog.NewStore). The field was added within
+// version 1: a build that does not know it ignores it, and a file without
+// it reads as 0 (no floor).
 type snapshot struct {
 	Version int            `json:"version"`
 	Left    bool           `json:"left"` // the node left gracefully: do not rejoin unless asked (-rejoin)
 	Peers   []snapshotPeer `json:"peers"`
+	Index   uint64         `json:"index,omitempty"`
 }
 
 type snapshotPeer struct {
@@ -55,9 +65,11 @@ func readSnapshot(path string) (snapshot, error) {
 	return s, nil
 }
 
-// loadSnapshot reads the snapshot at start. An unreadable one is moved
-// aside and logged, never fatal: a crash or a disk error must not stop the
-// next start.
+// loadSnapshot reads the snapshot at start and raises the table's index
+// past the one it recorded. It must run before gossip begins, so that no
+// write gets an index the previous run already gave out. An unreadable
+// snapshot is moved aside and logged, never fatal: a crash or a disk error
+// must not stop the next start.
 func (a *Agent) loadSnapshot() {
 	path := a.cfg.SnapshotPath
 	if path == "" {
@@ -71,6 +83,9 @@ func (a *Agent) loadSnapshot() {
 		return
 	}
 	a.previous = s
+	if s.Index > 0 && s.Index < math.MaxUint64 {
+		a.table.SetIndexFloor(s.Index + 1)
+	}
 }
 
 // PreviousPeers returns the peer addresses the snapshot held at start and
@@ -83,7 +98,7 @@ func (a *Agent) PreviousPeers() (addrs []string, left bool) {
 }
 
 // writeSnapshot records the peers that are alive or failed now (not left
-// ones, and not ourselves).
+// ones, and not ourselves) and the table's index.
 func (a *Agent) writeSnapshot(left bool) error {
 	if a.cfg.SnapshotPath == "" {
 		return nil
@@ -94,7 +109,7 @@ func (a *Agent) writeSnapshot(left bool) error {
 }
 
 func (a *Agent) writeSnapshotLocked(left bool) error {
-	s := snapshot{Version: snapshotVersion, Left: left, Peers: []snapshotPeer{}}
+	s := snapshot{Version: snapshotVersion, Left: left, Peers: []snapshotPeer{}, Index: a.table.Index()}
 	for _, m := range a.table.Members() {
 		if m.Name == a.cfg.NodeName || !m.Addr.IsValid() {
 			continue
@@ -114,18 +129,21 @@ func (a *Agent) writeSnapshotLocked(left bool) error {
 }
 
 // snapshotIfChanged writes the snapshot when the table changed since the
-// last write; a failure is logged once until a write succeeds again.
-func (a *Agent) snapshotIfChanged() {
+// last write; a failure is logged once until a write succeeds again. Once
+// the agent has left, Leave wrote the snapshot; only the last write, at
+// stop (final), follows it, still marked left, to record the final index.
+func (a *Agent) snapshotIfChanged(final bool) {
 	if a.cfg.SnapshotPath == "" {
 		return
 	}
 	a.snapMu.Lock()
 	defer a.snapMu.Unlock()
 	g := a.table.Index()
-	if g == a.snapGen || a.Left() {
+	left := a.Left()
+	if g == a.snapGen || left && !final {
 		return
 	}
-	if err := a.writeSnapshotLocked(false); err != nil {
+	if err := a.writeSnapshotLocked(left); err != nil {
 		if !a.snapFailing {
 			a.log.Error("cannot save the peer snapshot; a restart will need -join", "error", err)
 		}

@@ -1,6 +1,8 @@
 package membership
 
 import (
+	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -63,5 +65,63 @@ func TestSnapshotCorruptIsMovedAside(t *testing.T) {
 			t.Errorf("%q: not moved aside: %v", content, err)
 		}
 		_ = a.Shutdown()
+	}
+}
+
+// TestSnapshotKeepsIndex: the snapshot records the table's index; an
+// agent started from it begins past that index, before gossip (its own
+// row included), even when the clock would give less; a snapshot of the
+// previous release (no index) still reads, and the previous release can
+// read ours.
+func TestSnapshotKeepsIndex(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "snapshot.json")
+	c := testConfig(t, "One", "127.0.1.145")
+	c.SnapshotPath = path
+	first := newAgent(t, c)
+	first.Table().Upsert(Member{Name: "Ghost-1", State: StateFailed, Role: RoleClient})
+	_ = first.Shutdown()
+	old := first.Table().Index()
+	s, err := readSnapshot(path)
+	if err != nil || s.Index != old {
+		t.Fatalf("after stop: snapshot index %d, %v; want the table's last index %d", s.Index, err, old)
+	}
+	var prev struct { // the previous release's snapshot type
+		Version int `json:"version"`
+		Left    bool
+		Peers   []struct{ Name, Addr string }
+	}
+	if b, err := os.ReadFile(path); err != nil || json.Unmarshal(b, &prev) != nil || prev.Version != 1 {
+		t.Fatalf("the previous release cannot read the snapshot: %v, %+v", err, prev)
+	}
+
+	second := newAgent(t, c)
+	if idx := second.Table().Index(); idx <= old {
+		t.Fatalf("restarted: index %d; want above %d", idx, old)
+	}
+	_ = second.Shutdown()
+
+	// An index beyond what the clock gives (the clock went back) is still
+	// a floor, and the node's own row, written as gossip starts, is above it.
+	ahead := uint64(time.Now().UnixMicro()) * 2
+	tests := []struct {
+		name, file string
+		floor      uint64
+	}{
+		{"index ahead of the clock", fmt.Sprintf(`{"version":1,"left":false,"peers":[],"index":%d}`, ahead), ahead},
+		{"previous release, no index", `{"version":1,"left":false,"peers":[]}`, old},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if err := os.WriteFile(path, []byte(tt.file), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			a := newAgent(t, c)
+			if _, err := os.Stat(path + ".corrupt"); err == nil {
+				t.Fatal("the snapshot was moved aside")
+			}
+			if self := a.Local(); self.CreateIndex <= tt.floor || a.Table().Index() <= tt.floor {
+				t.Errorf("own row created at %d, index %d; want both above %d", self.CreateIndex, a.Table().Index(), tt.floor)
+			}
+		})
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"encoding/hex"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -106,21 +107,32 @@ func (a *Agent) localState(join bool) []byte {
 
 // mergeState is the delegate's MergeRemoteState: a peer's tombstones.
 // One about this very run is refuted; one about a member we still hold as
-// alive, leaving or failed in the same run turns it into left.
+// alive, leaving or failed in the same run turns it into left. Names
+// compare without regard to case, as the table keys them.
 func (a *Agent) mergeState(buf []byte, join bool) {
 	for _, ts := range decodeTombstones(buf) {
-		if ts.Name == a.cfg.NodeName {
-			a.refute(ts)
+		if strings.EqualFold(ts.Name, a.cfg.NodeName) {
+			a.refute(ts) // never a tombstone on our own row: we know we are alive
 			continue
 		}
-		m, ok := a.table.Lookup(ts.Name)
-		if !ok || m.State == StateLeft || m.Run != ts.Run || m.Gen > ts.Gen {
-			continue
+		if m, changed := a.table.UpdateNode(ts.Name, func(cur *Member) (Member, bool) {
+			return buryTombstone(cur, ts)
+		}); changed {
+			a.log.Info("member left", "node", m.Name, "learned_from", "a peer's tombstone")
 		}
-		m.State, m.StateChanged, m.Gen = StateLeft, time.Time{}, ts.Gen
-		a.log.Info("member left", "node", m.Name, "learned_from", "a peer's tombstone")
-		a.table.Upsert(m)
 	}
+}
+
+// buryTombstone is the UpdateNode decision for tombstone ts about cur (nil
+// when the table has no such member): a member of the tombstone's run, at
+// its generation or before, and not left yet, becomes left.
+func buryTombstone(cur *Member, ts tombstone) (Member, bool) {
+	if cur == nil || cur.State == StateLeft || cur.Run != ts.Run || cur.Gen > ts.Gen {
+		return Member{}, false
+	}
+	m := *cur
+	m.State, m.StateChanged, m.Gen = StateLeft, time.Time{}, ts.Gen
+	return m, true
 }
 
 // refute answers a tombstone about ourselves: when it names our current

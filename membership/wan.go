@@ -25,8 +25,9 @@ const DefaultWANPort = 8302
 // wanLabel is memberlist's packet label for the WAN pool.
 const wanLabel = "discod-wan"
 
-// datacenterPublishInterval is how often a server compares the
-// datacenters of its WAN pool with the list it gossips on the LAN.
+// datacenterPublishInterval is the least time between two comparisons of
+// the datacenters of a server's WAN pool with the list it gossips on the
+// LAN; a comparison follows each change of the WAN pool's members.
 const datacenterPublishInterval = time.Second
 
 // WANConfig returns the configuration of the WAN agent of a server whose
@@ -85,9 +86,10 @@ func ReachableAddr(listen, advertise netip.Addr, port int) netip.AddrPort {
 
 // SetWAN attaches w, this server's WAN pool agent, to its LAN agent a.
 // From then on a's Federation uses w's table, and a gossips the other
-// datacenters w knows in its LAN metadata (checked every second) so that
-// the clients of its datacenter learn them. Call it once, right after
-// both agents are created; shut w down after a.
+// datacenters w knows in its LAN metadata (checked after every change of
+// w's members, at most once a second) so that the clients of its
+// datacenter learn them. Call it once, right after both agents are
+// created; shut w down after a.
 func (a *Agent) SetWAN(w *Agent) {
 	if w == nil || w == a {
 		return
@@ -115,24 +117,14 @@ func (a *Agent) WANTable() *Table {
 }
 
 // publishDatacenters keeps the datacenter list in a's LAN metadata equal
-// to the datacenters of the WAN pool w, until a stops.
+// to the datacenters of the WAN pool w, until a stops. It waits on w's
+// node list (followNodes), so an idle WAN pool costs nothing.
 func (a *Agent) publishDatacenters(w *Agent) {
 	defer a.wg.Done()
-	tick := time.NewTicker(datacenterPublishInterval)
-	defer tick.Stop()
-	var seen uint64
-	for {
-		if g := w.table.Index(); g != seen {
-			seen = g
-			f := Federation{Datacenter: a.cfg.Datacenter, WAN: w.table}
-			a.setDatacenters(f.remoteDatacenters())
-		}
-		select {
-		case <-a.stop:
-			return
-		case <-tick.C:
-		}
-	}
+	followNodes(w.table, datacenterPublishInterval, a.stop, func() {
+		f := Federation{Datacenter: a.cfg.Datacenter, WAN: w.table}
+		a.setDatacenters(f.remoteDatacenters())
+	})
 }
 
 // setDatacenters gossips dcs (sorted, without our own) as the known
