@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/discod/discod/membership"
+	"github.com/discod/discod/servicedef"
 )
 
 // build applies the merged store on top of the defaults, derives what was
@@ -163,8 +164,8 @@ func (r *Runtime) nodeMeta(st *store) error {
 	for _, e := range pairs {
 		p := e.val.(metaPair)
 		r.NodeMeta[p.key] = p.value
-		if len(r.NodeMeta) > maxMetaPairs {
-			return fmt.Errorf("%s: node metadata has more than %d keys", e.from, maxMetaPairs)
+		if len(r.NodeMeta) > servicedef.MaxMetaPairs {
+			return fmt.Errorf("%s: node metadata has more than %d keys", e.from, servicedef.MaxMetaPairs)
 		}
 	}
 	return nil

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/discod/discod/membership"
+	"github.com/discod/discod/servicedef"
 )
 
 // This file holds the checks that validate one value and turn it into its
@@ -22,15 +23,9 @@ import (
 // metaPair is one node_meta entry.
 type metaPair struct{ key, value string }
 
-// Node metadata limits, as Consul's.
-const (
-	maxMetaPairs    = 64
-	maxMetaKeyLen   = 128
-	maxMetaValueLen = 512
-)
-
-// reservedMetaPrefixes are node_meta key prefixes kept for internal use.
-var reservedMetaPrefixes = []string{"consul-", "discod-"}
+// reservedMetaPrefixes are node_meta key prefixes kept for internal use:
+// Consul's and discod's own.
+var reservedMetaPrefixes = []string{servicedef.ReservedMetaPrefix, "discod-"}
 
 func checkNodeName(v any) (any, error) {
 	s := v.(string)
@@ -244,25 +239,8 @@ func parseMetaFlag(s string) metaPair {
 
 func checkMetaPair(v any) (any, error) {
 	p := v.(metaPair)
-	switch {
-	case p.key == "":
-		return nil, errors.New("node metadata key is empty")
-	case len(p.key) > maxMetaKeyLen:
-		return nil, fmt.Errorf("node metadata key %q is longer than %d characters", p.key, maxMetaKeyLen)
-	case len(p.value) > maxMetaValueLen:
-		return nil, fmt.Errorf("node metadata value for %q is longer than %d characters", p.key, maxMetaValueLen)
-	}
-	for i := 0; i < len(p.key); i++ {
-		c := p.key[i]
-		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c == '-') {
-			return nil, fmt.Errorf("node metadata key %q has character %q: use letters, digits, '_' and '-'", p.key, c)
-		}
-	}
-	lower := strings.ToLower(p.key)
-	for _, pre := range reservedMetaPrefixes {
-		if strings.HasPrefix(lower, pre) {
-			return nil, fmt.Errorf("node metadata key %q uses the reserved prefix %q", p.key, pre)
-		}
+	if err := servicedef.ValidateMetaPair("node metadata", p.key, p.value, reservedMetaPrefixes); err != nil {
+		return nil, err
 	}
 	return p, nil
 }
