@@ -306,3 +306,43 @@ func checkCorefile(v any) (any, error) {
 	}
 	return s, nil
 }
+
+func checkPositive(v any) (any, error) {
+	if n := v.(int); n <= 0 {
+		return nil, fmt.Errorf("%d is not positive", n)
+	}
+	return v, nil
+}
+
+func checkNonNegativeDuration(v any) (any, error) {
+	if d := v.(time.Duration); d < 0 {
+		return nil, fmt.Errorf("duration %s is negative", d)
+	}
+	return v, nil
+}
+
+// ttlPair is one dns_config.service_ttl entry: a service name, or a prefix
+// ending in "*" ("*" alone for every service), lower case, and its TTL.
+type ttlPair struct {
+	name string
+	ttl  time.Duration
+}
+
+func checkServiceTTL(v any) (any, error) {
+	p := v.(metaPair)
+	name := strings.ToLower(p.key)
+	if name == "" {
+		return nil, errors.New("service_ttl key is empty: give a service name, a prefix ending in *, or * alone")
+	}
+	if i := strings.IndexByte(name, '*'); i >= 0 && i != len(name)-1 {
+		return nil, fmt.Errorf("service_ttl key %q: * may only end a prefix (\"web*\")", p.key)
+	}
+	d, err := time.ParseDuration(p.value)
+	if err != nil {
+		return nil, fmt.Errorf("service_ttl for %q: %q is not a duration such as \"10s\"", p.key, p.value)
+	}
+	if _, err := checkTTL(d); err != nil {
+		return nil, fmt.Errorf("service_ttl for %q: %w", p.key, err)
+	}
+	return ttlPair{name: name, ttl: d}, nil
+}
