@@ -3,6 +3,8 @@ package config
 import (
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"time"
 
 	"github.com/discod/discod/internal/rawvalue"
@@ -60,6 +62,41 @@ func (w *walker) defResult(warns []string, err error) {
 	if err != nil {
 		w.errs = append(w.errs, err)
 	}
+}
+
+// ServiceFile reads the service definitions of one JSON or HCL file in
+// config file format, for `discod services register FILE`: its service
+// and services keys, decoded, normalized and validated as in -config-dir
+// (every other key is an error). FromFile is false: the definitions are
+// meant for the HTTP API, where script checks need enable_script_checks.
+// The warnings are Validate's.
+func ServiceFile(path string) ([]servicedef.Service, []string, error) {
+	raw, err := readFile(path)
+	if err != nil {
+		return nil, nil, err
+	}
+	w := &walker{file: path, st: newStore()}
+	for _, k := range slices.Sorted(maps.Keys(raw)) {
+		if k != "service" && k != "services" {
+			w.fail(k, errors.New("a service file holds only service or services"))
+			continue
+		}
+		w.definitions(k, raw[k])
+	}
+	if len(w.errs) == 0 && len(w.st.services) == 0 {
+		w.errs = append(w.errs, fmt.Errorf("config file %s: no service or services definition", path))
+	}
+	if err := errors.Join(w.errs...); err != nil {
+		return nil, w.warnings, err
+	}
+	for i := range w.st.services {
+		s := &w.st.services[i]
+		s.FromFile = false
+		for j := range s.Checks {
+			s.Checks[j].FromFile = false
+		}
+	}
+	return w.st.services, w.warnings, nil
 }
 
 // definitions sets Services and Checks from the merged store: service IDs

@@ -82,9 +82,21 @@ func formatOf(path string) string {
 // decodeFile reads one configuration file into a store. It returns the
 // warnings for ignored Consul keys and every problem found, joined.
 func decodeFile(path string) (*store, []string, error) {
+	raw, err := readFile(path)
+	if err != nil {
+		return nil, nil, err
+	}
+	w := &walker{file: path, st: newStore()}
+	w.object("", raw)
+	return w.st, w.warnings, errors.Join(w.errs...)
+}
+
+// readFile reads one JSON or HCL file, by its extension, into a generic
+// map; errors name the file.
+func readFile(path string) (map[string]any, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
-		return nil, nil, fmt.Errorf("config file %s: %w", path, unwrapPathError(err))
+		return nil, fmt.Errorf("config file %s: %w", path, unwrapPathError(err))
 	}
 	var raw map[string]any
 	switch formatOf(path) {
@@ -99,11 +111,9 @@ func decodeFile(path string) (*store, []string, error) {
 		err = fmt.Errorf("unknown extension %q: name it .json or .hcl", filepath.Ext(path))
 	}
 	if err != nil {
-		return nil, nil, fmt.Errorf("config file %s: %w", path, err)
+		return nil, fmt.Errorf("config file %s: %w", path, err)
 	}
-	w := &walker{file: path, st: newStore()}
-	w.object("", raw)
-	return w.st, w.warnings, errors.Join(w.errs...)
+	return raw, nil
 }
 
 // decodeJSON decodes a JSON object, keeping numbers exact and reporting
