@@ -208,3 +208,35 @@ func TestReloadRereadsDefinitions(t *testing.T) {
 		t.Errorf("RestartNeeded = %q; services apply on reload", got)
 	}
 }
+
+func TestServiceFile(t *testing.T) {
+	dir := writeFiles(t, map[string]string{
+		"web.hcl":    "service {\n name = \"web\"\n check {\n args = [\"true\"]\n interval = \"10s\"\n }\n}\n",
+		"two.json":   `{"services": [{"name": "a"}, {"name": "b_c"}]}`,
+		"agent.json": `{"service": {"name": "web"}, "server": true}`,
+		"empty.json": `{}`,
+	})
+	svcs, warns, err := ServiceFile(filepath.Join(dir, "web.hcl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(svcs) != 1 || svcs[0].ID != "web" || svcs[0].FromFile || svcs[0].Checks[0].FromFile || svcs[0].Checks[0].ID != "service:web" || len(warns) != 0 {
+		t.Errorf("web.hcl: %+v, %q", svcs, warns)
+	}
+	svcs, warns, err = ServiceFile(filepath.Join(dir, "two.json"))
+	if err != nil || len(svcs) != 2 || len(warns) != 1 {
+		t.Errorf("two.json: %+v, %q, %v", svcs, warns, err)
+	}
+	for file, want := range map[string]string{
+		"agent.json": `agent.json: key "server": a service file holds only service or services`,
+		"empty.json": `empty.json: no service or services definition`,
+		"none.json":  `none.json: no such file or directory`,
+	} {
+		_, _, err := ServiceFile(filepath.Join(dir, file))
+		if err == nil {
+			t.Errorf("%s: no error", file)
+			continue
+		}
+		wantContains(t, err.Error(), want)
+	}
+}
