@@ -75,6 +75,17 @@ port = 80 }`, "service"), web},
   enable_tag_override = true
   weights { passing = 10 }
 }`, "service"), full},
+		{"HCL assignments", fromHCL(t, `service = {
+  id = "web1"
+  name = "web"
+  tags = ["a", "b"]
+  address = "10.0.0.1"
+  port = 8080
+  meta = { version = "1" }
+  tagged_addresses = { wan = { address = "1.2.3.4", port = 80 } }
+  enable_tag_override = true
+  weights = { passing = 10 }
+}`, "service"), full},
 		{"single tag as string", fromJSON(t, `{"name": "web", "tags": "rails", "port": 80}`), web},
 		{"kind typical", fromJSON(t, `{"name": "web", "tags": ["rails"], "port": 80, "kind": "typical"}`), web},
 		{"enterprise defaults", fromJSON(t, `{"name": "web", "tags": ["rails"], "port": 80, "namespace": "default", "Partition": ""}`), web},
@@ -120,6 +131,10 @@ func TestDecodeServiceChecks(t *testing.T) {
 			{ID: "a", HTTP: "http://localhost/", Interval: 10 * time.Second, Header: map[string][]string{"X": {"y"}}, Source: "src"},
 			{ID: "b", H2PING: "localhost:443", H2PingUseTLS: true, Interval: 10 * time.Second, Source: "src"},
 		}},
+		{"HCL assignment forms", fromHCL(t, `service = {
+  name = "web"
+  checks = [ { tcp = "x:1", interval = "1s" }, { ttl = "5s" } ]
+}`, "service"), []Check{{TCP: "x:1", Interval: time.Second, Source: "src"}, {TTL: 5 * time.Second, Source: "src"}}},
 		{"consul/api field names", fromJSON(t, `{"Name": "web", "Check": {"CheckID": "c", "ScriptArgs": ["true"], "Interval": "10s",
 			"DeregisterCriticalServiceAfter": "90s", "SuccessBeforePassing": 2, "FailuresBeforeWarning": 1, "FailuresBeforeCritical": 3,
 			"H2PingUseTLS": false, "GRPCUseTLS": true, "TCPUseTLS": true}}`),
