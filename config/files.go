@@ -12,6 +12,8 @@ import (
 	"strings"
 
 	"github.com/hashicorp/hcl"
+
+	"github.com/discod/discod/internal/rawvalue"
 )
 
 // expandSources turns the -config-file and -config-dir arguments into the
@@ -80,9 +82,21 @@ func formatOf(path string) string {
 // decodeFile reads one configuration file into a store. It returns the
 // warnings for ignored Consul keys and every problem found, joined.
 func decodeFile(path string) (*store, []string, error) {
+	raw, err := readFile(path)
+	if err != nil {
+		return nil, nil, err
+	}
+	w := &walker{file: path, st: newStore()}
+	w.object("", raw)
+	return w.st, w.warnings, errors.Join(w.errs...)
+}
+
+// readFile reads one JSON or HCL file, by its extension, into a generic
+// map; errors name the file.
+func readFile(path string) (map[string]any, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
-		return nil, nil, fmt.Errorf("config file %s: %w", path, unwrapPathError(err))
+		return nil, fmt.Errorf("config file %s: %w", path, unwrapPathError(err))
 	}
 	var raw map[string]any
 	switch formatOf(path) {
@@ -97,11 +111,9 @@ func decodeFile(path string) (*store, []string, error) {
 		err = fmt.Errorf("unknown extension %q: name it .json or .hcl", filepath.Ext(path))
 	}
 	if err != nil {
-		return nil, nil, fmt.Errorf("config file %s: %w", path, err)
+		return nil, fmt.Errorf("config file %s: %w", path, err)
 	}
-	w := &walker{file: path, st: newStore()}
-	w.object("", raw)
-	return w.st, w.warnings, errors.Join(w.errs...)
+	return raw, nil
 }
 
 // decodeJSON decodes a JSON object, keeping numbers exact and reporting
@@ -133,7 +145,7 @@ func decodeJSON(data []byte) (map[string]any, error) {
 	}
 	m, ok := v.(map[string]any)
 	if !ok {
-		return nil, fmt.Errorf("the top level must be a JSON object, not %s", describe(v))
+		return nil, fmt.Errorf("the top level must be a JSON object, not %s", rawvalue.Describe(v))
 	}
 	return m, nil
 }
@@ -183,12 +195,16 @@ func (w *walker) object(prefix string, m map[string]any) {
 			w.fail(path, errors.New("unknown key: dotted names are not read; nest the key inside its block instead"))
 			continue
 		}
+		if prefix == "" && definitionKeys[k] {
+			w.definitions(k, raw)
+			continue
+		}
 		if s, ok := settingByKey[path]; ok {
 			w.value(s, path, raw)
 			continue
 		}
 		if blocks[path] {
-			objs, err := asObjects(raw)
+			objs, err := rawvalue.Objects(raw)
 			if err != nil {
 				w.fail(path, err)
 				continue
@@ -229,7 +245,7 @@ func (w *walker) value(s *setting, path string, raw any) {
 	}
 	switch s.kind {
 	case kindList:
-		items, err := asStrings(raw)
+		items, err := rawvalue.Strings(raw)
 		if err != nil {
 			w.fail(path, err)
 			return
@@ -238,7 +254,7 @@ func (w *walker) value(s *setting, path string, raw any) {
 			record(it)
 		}
 	case kindMap:
-		objs, err := asObjects(raw)
+		objs, err := rawvalue.Objects(raw)
 		if err != nil {
 			w.fail(path, err)
 			return
@@ -252,7 +268,7 @@ func (w *walker) value(s *setting, path string, raw any) {
 			for _, k := range keys {
 				v, ok := o[k].(string)
 				if !ok {
-					w.fail(path+"."+k, fmt.Errorf("want a string, got %s", describe(o[k])))
+					w.fail(path+"."+k, fmt.Errorf("want a string, got %s", rawvalue.Describe(o[k])))
 					continue
 				}
 				record(metaPair{key: k, value: v})

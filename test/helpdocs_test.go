@@ -11,7 +11,8 @@ import (
 
 // helpCommands are the commands docs/cli.md documents, in its order.
 var helpCommands = []string{"agent", "members", "join", "leave", "force-leave", "maint", "keygen", "keyring",
-	"corefile", "reload", "monitor", "info", "validate"}
+	"corefile", "reload", "monitor", "info", "validate",
+	"services", "services register", "services deregister", "catalog", "catalog services", "catalog nodes"}
 
 const cliDocHeader = "# discod command reference\n\n" +
 	"Every command's `-h` text, exactly as the binary prints it (a test,\n" +
@@ -26,7 +27,7 @@ func TestHelpMatchesDocs(t *testing.T) {
 	doc.WriteString(cliDocHeader)
 	for _, c := range helpCommands {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		out, _ := exec.CommandContext(ctx, discodBin, c, "-h").CombinedOutput()
+		out, _ := exec.CommandContext(ctx, discodBin, append(strings.Fields(c), "-h")...).CombinedOutput()
 		cancel()
 		if !strings.Contains(string(out), "Usage: discod "+c) {
 			t.Errorf("discod %s -h does not start with its usage line:\n%s", c, out)

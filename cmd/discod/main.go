@@ -23,6 +23,7 @@ type command struct {
 func commands() []command {
 	return []command{
 		{"agent", "Runs a discod agent", runAgent},
+		{"catalog", "Lists the services and nodes of the catalog", runCatalog},
 		{"corefile", "Prints the Corefile the agent flags and config would generate", runCorefile},
 		{"force-leave", "Forces a failed member out of the cluster", runForceLeave},
 		{"info", "Prints what the local agent knows about itself and its cluster", runInfo},
@@ -34,6 +35,7 @@ func commands() []command {
 		{"members", "Lists the members of the cluster", runMembers},
 		{"monitor", "Streams the local agent's log lines", runMonitor},
 		{"reload", "Makes the local agent re-read its config files and Corefile", runReload},
+		{"services", "Registers and deregisters services of the local agent", runServices},
 		{"validate", "Checks config files and a Corefile without starting", runValidate},
 		{"version", "Prints the discod version", runVersion},
 	}
