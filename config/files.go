@@ -185,6 +185,10 @@ func (w *walker) object(prefix string, m map[string]any) {
 			w.fail(path, errors.New("unknown key: dotted names are not read; nest the key inside its block instead"))
 			continue
 		}
+		if prefix == "" && definitionKeys[k] {
+			w.definitions(k, raw)
+			continue
+		}
 		if s, ok := settingByKey[path]; ok {
 			w.value(s, path, raw)
 			continue
