@@ -21,12 +21,10 @@ func (s *State) AddCheck(def servicedef.Check) error {
 	if s.closed {
 		return errorf(ErrClosed, "local: the agent's service state is closed")
 	}
-	def.FromFile = false
 	if def.Source == "" {
 		def.Source = "HTTP API"
 	}
-	normalizeCheck(&def)
-	if err := s.addCheckLocked(def); err != nil {
+	if err := s.addCheckLocked(def, false); err != nil {
 		return err
 	}
 	s.commitLocked(false)
@@ -34,8 +32,8 @@ func (s *State) AddCheck(def servicedef.Check) error {
 }
 
 // addCheckLocked validates def and adds or replaces the check.
-func (s *State) addCheckLocked(def servicedef.Check) error {
-	if err := validateCheck(&def); err != nil {
+func (s *State) addCheckLocked(def servicedef.Check, fromFile bool) error {
+	if err := s.prepareCheck(&def, fromFile); err != nil {
 		return err
 	}
 	if def.ServiceID != "" && s.services[def.ServiceID] == nil {
@@ -49,30 +47,6 @@ func (s *State) addCheckLocked(def servicedef.Check) error {
 	}
 	s.putCheckLocked(def)
 	return nil
-}
-
-// checkAllowed refuses script checks unless the setting that enables them
-// for def's source is on.
-func (s *State) checkAllowed(def *servicedef.Check) error {
-	if def.Type() != servicedef.TypeScript || s.cfg.EnableScriptChecks {
-		return nil
-	}
-	if def.FromFile {
-		if s.cfg.EnableLocalScriptChecks {
-			return nil
-		}
-		return errorf(ErrScriptChecksDisabled, "check %q (%s) is a script check: script checks from config files run only with "+
-			"enable_local_script_checks (or enable_script_checks) set", def.ID, sourceOf(def))
-	}
-	return errorf(ErrScriptChecksDisabled, "check %q is a script check: script checks registered over the HTTP API run only with "+
-		"enable_script_checks set (enable_local_script_checks covers config files only); nothing was run", def.ID)
-}
-
-func sourceOf(def *servicedef.Check) string {
-	if def.Source != "" {
-		return def.Source
-	}
-	return "a config file"
 }
 
 // putCheckLocked adds or replaces a validated check. A check replaced
@@ -284,12 +258,10 @@ func (s *State) flushOutput(id string, gen uint64) {
 	s.commitLocked(false)
 }
 
-// capOutput truncates output to the check's limit, as Consul words it.
+// capOutput truncates output to the check's limit (servicedef's
+// OutputLimit), as Consul words it.
 func (s *State) capOutput(c *check, output string) string {
-	limit := c.def.OutputMaxSize
-	if limit <= 0 {
-		limit = s.cfg.CheckOutputMaxSize
-	}
+	limit := c.def.OutputLimit(s.cfg.CheckOutputMaxSize)
 	if len(output) <= limit {
 		return output
 	}

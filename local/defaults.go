@@ -1,75 +1,86 @@
 package local
 
 import (
-	"fmt"
+	"errors"
+	"strings"
 
 	"github.com/discod/discod/catalog"
 	"github.com/discod/discod/servicedef"
 )
 
-// This file holds the few defaults and checks the State cannot do
-// without. The full rules (keys, limits, every field) belong to
-// servicedef's Normalize and Validate; these stand in until definitions
-// arrive through them, and stay harmless afterwards (they only fill what
-// is empty and refuse what could not be stored).
+// This file applies servicedef's rules (Normalize, Validate,
+// ScriptsAllowed) and adds the one the State itself needs: the IDs of the
+// checks the agent makes are not for definitions.
 
-// normalizeService fills the service's ID from its name and its checks'
-// service IDs, IDs and names, Consul's way: service:<id>, or
-// service:<id>:<n> from 1 when there are several.
-func normalizeService(d *servicedef.Service) {
-	if d.ID == "" {
-		d.ID = d.Name
-	}
+// prepareService normalizes and validates a service and its checks,
+// forcing FromFile to fromFile on all of them, and logs the warnings of
+// an API registration (the config loader reports those of files).
+func (s *State) prepareService(d *servicedef.Service, fromFile bool) error {
+	d.FromFile = fromFile
 	for i := range d.Checks {
-		c := &d.Checks[i]
-		c.ServiceID = d.ID
-		if c.ID == "" {
-			c.ID = "service:" + d.ID
-			if len(d.Checks) > 1 {
-				c.ID = fmt.Sprintf("service:%s:%d", d.ID, i+1)
-			}
-		}
-		if c.Name == "" {
-			c.Name = fmt.Sprintf("Service '%s' check", d.Name)
-		}
-		if c.Source == "" {
-			c.Source = d.Source
-		}
+		d.Checks[i].FromFile = fromFile
 	}
-}
-
-// normalizeCheck fills a check's ID from its name.
-func normalizeCheck(c *servicedef.Check) {
-	if c.ID == "" {
-		c.ID = c.Name
-	}
-}
-
-func validateService(d *servicedef.Service) error {
-	if d.Name == "" {
-		return errorf(ErrInvalid, "service (%s): missing name", d.Source)
+	d.Normalize()
+	warnings, err := d.Validate()
+	if err != nil {
+		return errorf(ErrInvalid, "%s", err)
 	}
 	if catalog.IsMaintenance(d.ID) {
 		return errorf(ErrInvalid, "service %q: the ID is reserved for maintenance checks", d.ID)
 	}
 	for i := range d.Checks {
-		if err := validateCheck(&d.Checks[i]); err != nil {
-			return fmt.Errorf("service %q: %w", d.ID, err)
+		if err := reservedCheckID(&d.Checks[i]); err != nil {
+			return err
 		}
+	}
+	s.warn(fromFile, warnings)
+	return nil
+}
+
+// prepareCheck is prepareService for a check of its own.
+func (s *State) prepareCheck(c *servicedef.Check, fromFile bool) error {
+	c.FromFile = fromFile
+	c.Normalize()
+	warnings, err := c.Validate()
+	if err != nil {
+		return errorf(ErrInvalid, "%s", err)
+	}
+	if err := reservedCheckID(c); err != nil {
+		return err
+	}
+	s.warn(fromFile, warnings)
+	return nil
+}
+
+func reservedCheckID(c *servicedef.Check) error {
+	if catalog.IsMaintenance(c.ID) || c.ID == catalog.SerfCheckID {
+		return errorf(ErrInvalid, "check %q: the ID is reserved for the checks the agent makes itself", c.ID)
 	}
 	return nil
 }
 
-func validateCheck(c *servicedef.Check) error {
-	switch {
-	case c.ID == "":
-		return errorf(ErrInvalid, "check (%s): missing name (or id)", sourceOf(c))
-	case catalog.IsMaintenance(c.ID) || c.ID == catalog.SerfCheckID:
-		return errorf(ErrInvalid, "check %q: the ID is reserved for the checks the agent makes itself", c.ID)
-	case c.Type() == "":
-		return errorf(ErrInvalid, "check %q: no check type: give one of http, tcp, udp, grpc, h2ping, ttl, args, alias_service, alias_node", c.ID)
-	case c.Status != "" && c.Status != catalog.StatusPassing && c.Status != catalog.StatusWarning && c.Status != catalog.StatusCritical:
-		return errorf(ErrInvalid, "check %q: status %q is not passing, warning or critical", c.ID, c.Status)
+func (s *State) warn(fromFile bool, warnings []string) {
+	if fromFile {
+		return
 	}
-	return nil
+	for _, w := range warnings {
+		s.log.Warn("registered with a warning", "warning", w)
+	}
+}
+
+// checkAllowed refuses script checks unless the setting that enables them
+// for def's source is on (servicedef.Check.ScriptsAllowed).
+func (s *State) checkAllowed(def *servicedef.Check) error {
+	err := def.ScriptsAllowed(s.cfg.EnableScriptChecks, s.cfg.EnableLocalScriptChecks)
+	if err == nil {
+		return nil
+	}
+	msg := err.Error()
+	if !def.FromFile && !strings.Contains(msg, "nothing was run") {
+		msg += "; nothing was run"
+	}
+	if errors.Is(err, servicedef.ErrScriptChecksDisabled) {
+		return errorf(ErrScriptChecksDisabled, "%s", msg)
+	}
+	return errorf(ErrInvalid, "%s", msg)
 }

@@ -94,7 +94,7 @@ func (s *State) restore(f *file) error {
 		}
 	}
 	for _, c := range nodeChecks {
-		if err := s.restoreOne(s.addCheckLocked(c)); err != nil {
+		if err := s.restoreOne(s.addCheckLocked(c, false)); err != nil {
 			return err
 		}
 	}

@@ -17,8 +17,8 @@ func (s *State) reaper() {
 		select {
 		case <-s.stop:
 			return
-		case now := <-t.C:
-			s.reap(now)
+		case <-t.C:
+			s.reap(s.cfg.now())
 		}
 	}
 }

@@ -21,9 +21,6 @@ func (s *State) AddService(def servicedef.Service, replaceExistingChecks bool) e
 	if def.Source == "" {
 		def.Source = "HTTP API"
 	}
-	for i := range def.Checks {
-		def.Checks[i].FromFile = false
-	}
 	if err := s.addServiceLocked(def, false, replaceExistingChecks); err != nil {
 		return err
 	}
@@ -34,8 +31,7 @@ func (s *State) AddService(def servicedef.Service, replaceExistingChecks bool) e
 // addServiceLocked adds or replaces a service and its checks. Everything is
 // checked before anything changes.
 func (s *State) addServiceLocked(def servicedef.Service, fromFile, replaceExistingChecks bool) error {
-	normalizeService(&def)
-	if err := validateService(&def); err != nil {
+	if err := s.prepareService(&def, fromFile); err != nil {
 		return err
 	}
 	old := s.services[def.ID]
@@ -124,26 +120,32 @@ func (s *State) SyncFiles(svcs []servicedef.Service, checks []servicedef.Check) 
 		return errorf(ErrClosed, "local: the agent's service state is closed")
 	}
 	// Refuse the whole set before changing anything.
+	prepared := make([]servicedef.Service, len(svcs))
 	for i := range svcs {
 		d := cloneService(svcs[i])
-		normalizeService(&d)
-		if err := validateService(&d); err != nil {
+		if err := s.prepareService(&d, true); err != nil {
 			return err
 		}
 		for j := range d.Checks {
-			d.Checks[j].FromFile = true
 			if err := s.checkAllowed(&d.Checks[j]); err != nil {
 				return err
 			}
 		}
+		prepared[i] = d
+	}
+	preparedChecks := make([]servicedef.Check, len(checks))
+	for i := range checks {
+		d := checks[i]
+		if err := s.prepareCheck(&d, true); err != nil {
+			return err
+		}
+		if err := s.checkAllowed(&d); err != nil {
+			return err
+		}
+		preparedChecks[i] = d
 	}
 	wantS, wantC := map[string]bool{}, map[string]bool{}
-	for i := range svcs {
-		d := cloneService(svcs[i])
-		for j := range d.Checks {
-			d.Checks[j].FromFile = true
-		}
-		normalizeService(&d)
+	for _, d := range prepared {
 		wantS[d.ID] = true
 		for _, c := range d.Checks {
 			wantC[c.ID] = true
@@ -160,15 +162,12 @@ func (s *State) SyncFiles(svcs []servicedef.Service, checks []servicedef.Check) 
 			return err
 		}
 	}
-	for i := range checks {
-		d := checks[i]
-		d.FromFile = true
-		normalizeCheck(&d)
+	for _, d := range preparedChecks {
 		wantC[d.ID] = true
 		if cur := s.checks[d.ID]; cur != nil && cur.def.FromFile && sameCheck(cur.def, d) {
 			continue
 		}
-		if err := s.addCheckLocked(d); err != nil {
+		if err := s.addCheckLocked(d, true); err != nil {
 			s.commitLocked(false)
 			return err
 		}
@@ -186,7 +185,7 @@ func (s *State) SyncFiles(svcs []servicedef.Service, checks []servicedef.Check) 
 	if !s.synced {
 		s.synced = true
 		for _, c := range s.pending {
-			if err := s.addCheckLocked(c); err != nil {
+			if err := s.addCheckLocked(c, false); err != nil {
 				s.log.Warn("a check registered over the API by an earlier run is dropped", "check", c.ID, "reason", err)
 			}
 		}

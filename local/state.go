@@ -60,6 +60,8 @@ type Config struct {
 	// ReapInterval is how often deregister_critical_service_after is
 	// enforced (default 30s).
 	ReapInterval time.Duration
+
+	now func() time.Time // the reaper's clock, for tests; nil is time.Now
 }
 
 // CheckRunner runs checks. Start begins running def (replacing any run of
@@ -156,6 +158,9 @@ func New(cfg Config) (*State, error) {
 	}
 	if cfg.ReapInterval <= 0 {
 		cfg.ReapInterval = DefaultReapInterval
+	}
+	if cfg.now == nil {
+		cfg.now = time.Now
 	}
 	s := &State{
 		cfg: cfg, log: cfg.Logger,

@@ -247,7 +247,7 @@ func TestDamagedFile(t *testing.T) {
 	tests := []struct{ name, content, want string }{
 		{"not json", "{nope", "damaged"},
 		{"newer format", `{"Version": 9}`, "format version 9"},
-		{"bad definition", `{"Version": 1, "Services": [{"Port": 1}]}`, "missing name"},
+		{"bad definition", `{"Version": 1, "Services": [{"Port": 1}]}`, "needs a name"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -409,17 +409,21 @@ func TestTTLExpires(t *testing.T) {
 }
 
 func TestDeregisterCriticalServiceAfter(t *testing.T) {
-	s, store, _ := newState(t, func(c *Config) { c.ReapInterval = 20 * time.Millisecond })
-	chk := servicedef.Check{TTL: time.Hour, DeregisterCriticalServiceAfter: 100 * time.Millisecond}
+	// The reaper's clock runs two minutes ahead, past the 1-minute
+	// minimum of deregister_critical_service_after.
+	ahead := func() time.Time { return time.Now().Add(2 * time.Minute) }
+	s, store, _ := newState(t, func(c *Config) { c.ReapInterval, c.now = 20*time.Millisecond, ahead })
+	chk := servicedef.Check{TTL: time.Hour, DeregisterCriticalServiceAfter: time.Minute}
 	if err := s.AddService(web(chk), false); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.AddService(servicedef.Service{Name: "db", Checks: []servicedef.Check{{TTL: time.Hour}}}, false); err != nil {
+	slow := servicedef.Check{TTL: time.Hour, DeregisterCriticalServiceAfter: time.Hour}
+	if err := s.AddService(servicedef.Service{Name: "db", Checks: []servicedef.Check{slow}}, false); err != nil {
 		t.Fatal(err)
 	}
 	waitFor(t, "web to be reaped", func() bool { _, ok := s.Service("web"); return !ok })
 	if _, ok := s.Service("db"); !ok {
-		t.Error("db, without deregister_critical_service_after, was reaped")
+		t.Error("db, critical for less than its deregister_critical_service_after, was reaped")
 	}
 	if _, svcs, _ := store.Records("node-a"); len(svcs) != 1 {
 		t.Errorf("store services = %+v; want db alone", svcs)
@@ -442,7 +446,7 @@ func TestLimitsAndValidation(t *testing.T) {
 		{"third service", s.AddService(servicedef.Service{Name: "c"}, false), ErrLimit, "limit"},
 		{"service re-registered", s.AddService(servicedef.Service{Name: "a", Port: 2}, false), nil, ""},
 		{"too many checks", s.AddService(servicedef.Service{Name: "a", Checks: []servicedef.Check{{TTL: time.Hour}, {TTL: time.Hour}, {TTL: time.Hour}}}, false), ErrLimit, "limit"},
-		{"no name", s.AddService(servicedef.Service{Port: 1}, false), ErrInvalid, "missing name"},
+		{"no name", s.AddService(servicedef.Service{Port: 1}, false), ErrInvalid, "needs a name"},
 		{"check of unknown service", s.AddCheck(servicedef.Check{Name: "x", TTL: time.Hour, ServiceID: "zz"}), ErrInvalid, "zz"},
 		{"check without type", s.AddCheck(servicedef.Check{Name: "x"}), ErrInvalid, "no check type"},
 		{"reserved id", s.AddCheck(servicedef.Check{Name: "serfHealth", TTL: time.Hour}), ErrInvalid, "reserved"},
