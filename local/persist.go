@@ -67,7 +67,7 @@ func readFile(path string) (*file, error) {
 // restore puts the persisted state back; nothing is shared yet.
 func (s *State) restore(f *file) error {
 	if f.Epoch >= s.epoch {
-		s.epoch = f.Epoch + 1 // the clock went back: stay after the earlier run
+		s.epoch = f.Epoch + 1 // the clock went back: come after the earlier run
 	}
 	s.restored = maps.Clone(f.TTL)
 	if s.restored == nil {

@@ -170,6 +170,11 @@ func New(cfg Config) (*State, error) {
 		changed: make(chan struct{}), stop: make(chan struct{}),
 	}
 	s.epoch = uint64(max(time.Now().UnixNano(), 1))
+	if held := cfg.Store.RecordsVersion(cfg.NodeName); held.Epoch >= s.epoch {
+		// The store already holds records of a later-looking run (the
+		// clock went back): come after it, or no write would be taken.
+		s.epoch = held.Epoch + 1
+	}
 	if cfg.DataDir != "" {
 		s.path = persistPath(cfg.DataDir)
 		f, err := readFile(s.path)

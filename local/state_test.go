@@ -499,3 +499,117 @@ func TestReplaceExistingChecks(t *testing.T) {
 		t.Errorf("content hash %q did not change to %q with the port", h1, h2)
 	}
 }
+
+func TestSyncFiles(t *testing.T) {
+	r := &fakeRunner{}
+	s, _, _ := newState(t, func(c *Config) { c.Runner = r })
+	if err := s.AddService(servicedef.Service{Name: "api-svc"}, false); err != nil {
+		t.Fatal(err)
+	}
+	httpCheck := servicedef.Check{HTTP: "http://127.0.0.165:1/", Interval: 10 * time.Second}
+	files := []servicedef.Service{web(httpCheck), {Name: "cache", Port: 6379}}
+	node := []servicedef.Check{{Name: "disk", TTL: time.Hour}}
+	if err := s.SyncFiles(files, node); err != nil {
+		t.Fatal(err)
+	}
+	s.SetCheckResult("service:web", catalog.StatusPassing, "200 OK")
+	// A reload with the same files changes nothing and keeps the status.
+	if err := s.SyncFiles(files, node); err != nil {
+		t.Fatal(err)
+	}
+	if c, _ := s.Check("service:web"); c.Status != catalog.StatusPassing {
+		t.Errorf("status after an identical reload = %s; want passing", c.Status)
+	}
+	if got := r.Started(); len(got) != 1 {
+		t.Errorf("runner started %v; want service:web once", got)
+	}
+	// A reload that changes web, drops cache and the node check.
+	files = []servicedef.Service{web(httpCheck)}
+	files[0].Port = 8080
+	if err := s.SyncFiles(files, nil); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		id   string
+		want bool
+	}{{"web", true}, {"cache", false}, {"api-svc", true}}
+	for _, tt := range tests {
+		if _, ok := s.Service(tt.id); ok != tt.want {
+			t.Errorf("service %s present = %v; want %v", tt.id, ok, tt.want)
+		}
+	}
+	if svc, _ := s.Service("web"); svc.Port != 8080 {
+		t.Errorf("web port = %d; want 8080 after the reload", svc.Port)
+	}
+	if _, ok := s.Check("disk"); ok {
+		t.Error("node check disk still there after the files dropped it")
+	}
+	// A refused definition changes nothing.
+	bad := []servicedef.Service{{Name: "x", Checks: []servicedef.Check{{Args: []string{"true"}, Interval: time.Second}}}}
+	if err := s.SyncFiles(bad, nil); !errors.Is(err, ErrScriptChecksDisabled) {
+		t.Errorf("SyncFiles with a script check = %v; want ErrScriptChecksDisabled", err)
+	}
+	if _, ok := s.Service("web"); !ok {
+		t.Error("a refused reload removed web")
+	}
+}
+
+func TestConcurrentChangesPublishAChain(t *testing.T) {
+	s, store, rec := newState(t, nil)
+	var wg sync.WaitGroup
+	for i := range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			name := string(rune('a' + i))
+			for j := range 20 {
+				if err := s.AddService(servicedef.Service{Name: name, Port: j + 1, Checks: []servicedef.Check{{TTL: time.Hour}}}, false); err != nil {
+					t.Error(err)
+					return
+				}
+				if err := s.UpdateTTL("service:"+name, []string{"pass", "warn", "fail"}[j%3], ""); err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	ds := rec.all()
+	replica := catalog.NewStore()
+	for i, d := range ds {
+		if i > 0 && d.From != ds[i-1].To {
+			t.Fatalf("delta %d goes from %v but the one before ends at %v", i, d.From, ds[i-1].To)
+		}
+		if got := replica.ApplyDelta("node-a", d); got != catalog.DeltaApplied {
+			t.Fatalf("delta %d = %v", i, got)
+		}
+	}
+	v1, svcs1, checks1 := store.Records("node-a")
+	v2, svcs2, checks2 := replica.Records("node-a")
+	if v1 != v2 || !sameRows(svcs1, svcs2) || !sameCheckRows(checks1, checks2) {
+		t.Errorf("replica at %v differs from the store at %v", v2, v1)
+	}
+}
+
+func TestCloseStopsRuns(t *testing.T) {
+	r := &fakeRunner{}
+	store := catalog.NewStore()
+	s, err := New(Config{NodeName: "node-a", Store: store, Runner: r})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.AddCheck(servicedef.Check{Name: "tcp", TCP: "127.0.0.165:1", Interval: time.Second}); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	r.mu.Lock()
+	stopped := r.stopped
+	r.mu.Unlock()
+	if len(stopped) != 1 || stopped[0] != "tcp" {
+		t.Errorf("stopped %v; want tcp", stopped)
+	}
+	if err := s.AddService(web(), false); !errors.Is(err, ErrClosed) {
+		t.Errorf("AddService after Close = %v; want ErrClosed", err)
+	}
+}
