@@ -22,11 +22,17 @@ import (
 // maxAgentBody is the largest body a register or update request may carry.
 const maxAgentBody = 1 << 20
 
-// withLocal answers 501 when the agent has no service state.
+// withLocal answers 501 when the agent has no service state, and 400 to
+// ?filter=, which these endpoints do not evaluate (an unfiltered answer
+// would look like a filtered one).
 func (s *Server) withLocal(h http.HandlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		if s.Local == nil {
 			httpError(w, http.StatusNotImplemented, "services and checks are not available on this agent")
+			return
+		}
+		if r.URL.Query().Has("filter") {
+			httpError(w, http.StatusBadRequest, "the filter parameter is not supported by discod's agent endpoints: filter the answer on the client side")
 			return
 		}
 		h(w, r)

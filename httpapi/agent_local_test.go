@@ -274,6 +274,8 @@ func TestAgentLocalRefusals(t *testing.T) {
 		{"deregister unknown check", "PUT", "/v1/agent/check/deregister/ghost", "", 404, "ghost"},
 		{"register needs PUT", "GET", "/v1/agent/check/register", "", 405, ""},
 		{"definition durations", "GET", "/v1/agent/checks", "", 200, `"Interval": "0s"`},
+		{"filter refused", "GET", "/v1/agent/services?filter=Service==web", "", 400, "filter"},
+		{"bad wait", "GET", "/v1/agent/service/snake?hash=nomatch&wait=bad", "", 400, "wait"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -307,5 +309,18 @@ func TestAgentLocalWritesNeedTheToken(t *testing.T) {
 	}
 	if svcs, err := anon.Agent().Services(); err != nil || svcs["web"] == nil {
 		t.Errorf("reads need no token: %v %v", svcs, err)
+	}
+}
+
+func TestAgentServiceHashWaitRunsOut(t *testing.T) {
+	ts, s := localTestServer(t, "127.0.0.165", "", nil)
+	agent := consulClient(t, ts).Agent()
+	if err := agent.ServiceRegister(&consul.AgentServiceRegistration{Name: "web", Port: 80}); err != nil {
+		t.Fatal(err)
+	}
+	h, _ := s.Local.ServiceHash("web")
+	svc, meta, err := agent.Service("web", &consul.QueryOptions{WaitHash: h, WaitTime: 100 * time.Millisecond})
+	if err != nil || svc.ContentHash != h || meta.LastContentHash != h {
+		t.Errorf("Service after the wait = %+v, %+v, %v; want the same hash %s", svc, meta, err, h)
 	}
 }
