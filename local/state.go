@@ -292,7 +292,10 @@ func (s *State) commitLocked(force bool) {
 	}
 	d.To = s.version
 	s.pubServices, s.pubChecks = keepS, keepC
-	s.cfg.Store.ReplaceRecords(s.cfg.NodeName, s.version, svcs, checks)
+	if !s.cfg.Store.ReplaceRecords(s.cfg.NodeName, s.version, svcs, checks) {
+		s.log.Warn("the catalog holds a newer version of this node's records than this run's; the change is published but not stored",
+			"version", s.version, "held", s.cfg.Store.RecordsVersion(s.cfg.NodeName))
+	}
 	s.queue = append(s.queue, d)
 	close(s.changed)
 	s.changed = make(chan struct{})
@@ -390,4 +393,16 @@ func (s *State) ServiceChecks(id string) []catalog.Check {
 		}
 	}
 	return out
+}
+
+// ServiceStatus returns the aggregated status of service id on this agent
+// (catalog.AggregatedStatus of ServiceChecks: maintenance, critical,
+// warning or passing), for alias checks; ok is false for an unknown ID.
+// The node's own maintenance is not a check of this State and is not
+// counted.
+func (s *State) ServiceStatus(id string) (status string, ok bool) {
+	if _, ok := s.Service(id); !ok {
+		return "", false
+	}
+	return catalog.AggregatedStatus(s.ServiceChecks(id)), true
 }

@@ -365,8 +365,14 @@ func TestServiceMaintenance(t *testing.T) {
 	if !ok || c.Name != "Service Maintenance Mode" || c.Status != catalog.StatusCritical || c.Notes != "deploy" || c.ServiceID != "web" {
 		t.Errorf("maintenance check = %+v, %v", c, ok)
 	}
+	if st, ok := s.ServiceStatus("web"); st != catalog.StatusMaintenance || !ok {
+		t.Errorf("ServiceStatus = %s, %v; want maintenance", st, ok)
+	}
 	if err := s.SetServiceMaintenance("web", false, ""); err != nil {
 		t.Fatal(err)
+	}
+	if st, _ := s.ServiceStatus("web"); st != catalog.StatusPassing {
+		t.Errorf("ServiceStatus without checks = %s; want passing", st)
 	}
 	if _, ok := storeCheck(t, store, "_service_maintenance:web"); ok {
 		t.Error("maintenance check still there after disable")
