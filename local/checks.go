@@ -66,7 +66,8 @@ func (s *State) putCheckLocked(def servicedef.Check) {
 		}
 		s.checks[def.ID] = c
 	} else {
-		s.stopCheck(c)
+		s.stopCheck(c) // a held output goes out with the new definition
+		c.shown, c.shownAt = c.output, now
 	}
 	c.def = def
 	c.gen++
