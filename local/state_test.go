@@ -200,6 +200,10 @@ func TestPersistenceRoundTrip(t *testing.T) {
 	if err := s.SetServiceMaintenance("files", true, ""); err != nil {
 		t.Fatal(err)
 	}
+	// A check registered over the API on a service of the files.
+	if err := s.AddCheck(servicedef.Check{Name: "files-ttl", TTL: time.Hour, ServiceID: "files"}); err != nil {
+		t.Fatal(err)
+	}
 	epoch := s.Epoch()
 	s.Close()
 	// Let gone-soon's TTL run out while the agent is down.
@@ -227,6 +231,9 @@ func TestPersistenceRoundTrip(t *testing.T) {
 	}
 	if err := s2.SyncFiles([]servicedef.Service{file}, nil); err != nil {
 		t.Fatal(err)
+	}
+	if c, ok := s2.Check("files-ttl"); !ok || c.ServiceID != "files" {
+		t.Errorf("API check of the file service after the first sync = %+v, %v", c, ok)
 	}
 	if got := s2.ServiceMaintenance("files"); got != catalog.DefaultServiceMaintReason {
 		t.Errorf("maintenance of the file service = %q; want the default reason", got)
