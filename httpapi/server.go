@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/discod/discod/internal/logstream"
+	"github.com/discod/discod/local"
 	"github.com/discod/discod/membership"
 )
 
@@ -45,6 +46,9 @@ type Server struct {
 	// PUT /v1/agent/maintenance and keeps it across restarts; nil calls
 	// Agent.SetMaintenance, which does not persist it.
 	Maintenance func(enable bool, reason string) error
+	// Local is the agent's own services and checks, for the
+	// /v1/agent/service* and /v1/agent/check* endpoints; nil answers 501.
+	Local *local.State
 }
 
 // Handler returns the API's routes.
@@ -72,6 +76,7 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("GET /v1/catalog/node/{name}", s.catalogNode)
 	mux.HandleFunc("GET /v1/catalog/datacenters", s.datacenters)
 	s.uiRoutes(mux)
+	s.agentServiceRoutes(mux) // agent_services.go, agent_checks.go
 	// Unknown paths get the mux's "404 page not found" and a known path with
 	// the wrong method "405 method not allowed" with an Allow header.
 	return mux
