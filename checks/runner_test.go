@@ -1,0 +1,152 @@
+package checks
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/discod/discod/servicedef"
+)
+
+// closedAddr returns a loopback TCP address nothing listens on.
+func closedAddr(t *testing.T) string {
+	t.Helper()
+	ln := listen(t, "127.0.0.1:0")
+	addr := ln.Addr().String()
+	ln.Close()
+	return addr
+}
+
+func openAddr(t *testing.T) string {
+	t.Helper()
+	ln := listen(t, "127.0.0.1:0")
+	wait := acceptAll(ln)
+	t.Cleanup(func() { ln.Close(); wait() })
+	return ln.Addr().String()
+}
+
+func TestStartReplacesAndStopStops(t *testing.T) {
+	open, closed := openAddr(t), closedAddr(t)
+	r, rec := newTestRunner(t, Config{})
+	r.Start(servicedef.Check{ID: "c", TCP: open, Interval: fast})
+	rec.waitFor(t, "c", "passing")
+
+	// Replaced: once Start returns, only the new definition reports.
+	r.Start(servicedef.Check{ID: "c", TCP: closed, Interval: fast})
+	n := rec.count("c")
+	r.Start(servicedef.Check{ID: "canary", TCP: open, Interval: fast})
+	rec.waitCount(t, "canary", 3)
+	rec.waitCount(t, "c", n+1)
+	rec.mu.Lock()
+	for _, rep := range rec.history["c"][n:] {
+		if rep.status != "critical" {
+			t.Errorf("report %+v from the replaced definition", rep)
+		}
+	}
+	rec.mu.Unlock()
+
+	// Stopped: no report after Stop returns, while the canary goes on.
+	r.Stop("c")
+	n = rec.count("c")
+	m := rec.count("canary")
+	rec.waitCount(t, "canary", m+3)
+	if got := rec.count("c"); got != n {
+		t.Errorf("%d reports after Stop", got-n)
+	}
+	r.Stop("c") // stopping again, or an unknown check, is harmless
+	r.Stop("never started")
+}
+
+func TestHangingCheckDelaysNoOther(t *testing.T) {
+	open := openAddr(t)
+	// A script that sleeps, and an h2ping to a listener that never
+	// answers, hold their checks until the timeout.
+	hang := listen(t, "127.0.0.1:0")
+	t.Cleanup(func() { hang.Close() })
+	r, rec := newTestRunner(t, Config{})
+	r.Start(servicedef.Check{ID: "script", Args: []string{"sleep", "60"}, Interval: fast, Timeout: time.Minute})
+	r.Start(servicedef.Check{ID: "h2", H2PING: hang.Addr().String(), Interval: fast, Timeout: time.Minute})
+	r.Start(servicedef.Check{ID: "ok", TCP: open, Interval: fast})
+	rec.waitCount(t, "ok", 5)
+	if n := rec.count("script") + rec.count("h2"); n != 0 {
+		t.Errorf("%d reports from the hanging checks", n)
+	}
+	// Close cuts the hanging runs short and waits for them.
+	r.Close()
+	if n := rec.count("script") + rec.count("h2"); n != 0 {
+		t.Errorf("%d reports from hanging checks stopped by Close", n)
+	}
+	r.Start(servicedef.Check{ID: "late", TCP: open, Interval: fast}) // ignored after Close
+	if r.lookup("late") != nil {
+		t.Error("a check started after Close")
+	}
+}
+
+func TestUnrunnableDefinitions(t *testing.T) {
+	r, rec := newTestRunner(t, Config{})
+	tests := []struct {
+		name string
+		def  servicedef.Check
+		text string
+	}{
+		{"no type", servicedef.Check{ID: "none", Interval: fast}, `check "none" has no type`},
+		{"no interval", servicedef.Check{ID: "lazy", TCP: "127.0.0.1:1"}, `check "lazy": tcp check without an interval`},
+		{"bad grpc target", servicedef.Check{ID: "g", GRPC: "/svc", Interval: fast}, `check "g": grpc target "/svc" has no host:port`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r.Start(tt.def)
+			got := rec.waitFor(t, tt.def.ID, "critical")
+			if !strings.Contains(got.output, tt.text) {
+				t.Errorf("output %q does not contain %q", got.output, tt.text)
+			}
+		})
+	}
+}
+
+func TestDampeningThroughRunner(t *testing.T) {
+	ln := listen(t, "127.0.0.1:0")
+	addr := ln.Addr().String()
+	wait := acceptAll(ln)
+	r, rec := newTestRunner(t, Config{})
+	r.Start(servicedef.Check{ID: "d", TCP: addr, Interval: fast, FailuresBeforeCritical: 3, SuccessBeforePassing: 2})
+	rec.waitFor(t, "d", "passing")
+	ln.Close()
+	wait()
+	rec.waitFor(t, "d", "critical")
+	rec.mu.Lock()
+	var statuses []string
+	for _, rep := range rec.history["d"] {
+		statuses = append(statuses, rep.status)
+	}
+	rec.mu.Unlock()
+	// Passing, held passing (with the failures' output) twice, critical.
+	got := strings.Join(statuses, " ")
+	if !strings.HasSuffix(got, "passing passing passing critical") {
+		t.Errorf("statuses %s: want two held failures before critical", got)
+	}
+	rec.mu.Lock()
+	held := rec.history["d"][len(rec.history["d"])-2]
+	rec.mu.Unlock()
+	if !strings.Contains(held.output, "refused") {
+		t.Errorf("a held run reports its own output; got %q", held.output)
+	}
+}
+
+func TestTimeoutDefaults(t *testing.T) {
+	tests := []struct {
+		def  servicedef.Check
+		want time.Duration
+	}{
+		{servicedef.Check{HTTP: "http://x"}, DefaultTimeout},
+		{servicedef.Check{Args: []string{"true"}}, DefaultScriptTimeout},
+		{servicedef.Check{Args: []string{"true"}, Timeout: time.Second}, time.Second},
+	}
+	for _, tt := range tests {
+		t.Run(tt.def.Type(), func(t *testing.T) {
+			if got := timeoutFor(&tt.def); got != tt.want {
+				t.Errorf("timeout %s, want %s", got, tt.want)
+			}
+		})
+	}
+}
