@@ -197,7 +197,7 @@ func (r *Runner) runProbe(ctx context.Context, c *running, p probe) {
 	maxOut := outputMax(def.OutputMaxSize)
 	damp := newDampener(def.Status, def.SuccessBeforePassing, def.FailuresBeforeWarning, def.FailuresBeforeCritical)
 
-	timer := time.NewTimer(rand.N(interval))
+	timer := time.NewTimer(firstDelay(interval))
 	defer timer.Stop()
 	for {
 		select {
@@ -218,6 +218,12 @@ func (r *Runner) runProbe(ctx context.Context, c *running, p probe) {
 		r.cfg.Result(def.ID, status, capOutput(output, maxOut))
 		timer.Reset(interval)
 	}
+}
+
+// firstDelay returns how long a check waits before its first run: a
+// random part of its interval, so checks started together spread out.
+func firstDelay(interval time.Duration) time.Duration {
+	return rand.N(interval)
 }
 
 // timeoutFor returns a check's timeout: its own, or Consul's default for

@@ -150,3 +150,18 @@ func TestTimeoutDefaults(t *testing.T) {
 		})
 	}
 }
+
+func TestFirstRunsSpreadOverTheInterval(t *testing.T) {
+	const interval = 10 * time.Second
+	lo, hi := interval, time.Duration(0)
+	for range 1000 {
+		d := firstDelay(interval)
+		if d < 0 || d >= interval {
+			t.Fatalf("first delay %s outside [0, %s)", d, interval)
+		}
+		lo, hi = min(lo, d), max(hi, d)
+	}
+	if lo > interval/10 || hi < interval*9/10 {
+		t.Errorf("1000 first delays within [%s, %s]: not spread over %s", lo, hi, interval)
+	}
+}
