@@ -17,7 +17,6 @@ const aliasUnknown = "alias target unknown"
 // Config.AliasChanged signals (or every second without it), reporting only
 // changes.
 func (r *Runner) runAlias(ctx context.Context, c *running) {
-	defer close(c.done)
 	var timer *time.Timer
 	if r.cfg.AliasChanged == nil {
 		timer = time.NewTimer(r.aliasEvery)
@@ -33,6 +32,9 @@ func (r *Runner) runAlias(ctx context.Context, c *running) {
 			tick = timer.C
 		}
 		status, output := r.aliasResult(&c.def)
+		if ctx.Err() != nil {
+			return
+		}
 		if status != lastStatus || output != lastOutput {
 			lastStatus, lastOutput = status, output
 			r.cfg.Result(c.def.ID, status, capOutput(output, outputMax(c.def.OutputMaxSize)))

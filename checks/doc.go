@@ -45,7 +45,9 @@
 //     reported when they change, not on every evaluation.
 //
 // Result is called from the check's goroutine (and from TTLUpdate's caller
-// for TTL updates); calls for one check never overlap. Stop and Close wait
-// for in-flight calls, so Result must not wait on a lock held by a caller
-// of Start, Stop or Close, nor call them.
+// for TTL updates); calls for one check never overlap. Start and Stop never
+// wait for a run or a Result call, so a caller may hold a lock that Result
+// takes while calling them: a run in flight is cancelled and its result
+// dropped, and only a Result call already under way can complete after
+// Stop returns. Close waits for every goroutine and Result call.
 package checks

@@ -59,6 +59,7 @@ type Runner struct {
 	checks      map[string]*running
 	closed      bool
 	shellWarned map[string]bool
+	wg          sync.WaitGroup // the checks' goroutines
 
 	transports transportCache
 
@@ -76,15 +77,12 @@ type running struct {
 	ttl    *ttlState     // ttl checks only
 }
 
-// stop ends the check and waits for its goroutine and any Result call in
-// flight.
+// stop ends the check without waiting for it: a run in flight is cancelled
+// and its result dropped.
 func (c *running) stop() {
 	c.cancel()
 	if c.ttl != nil {
 		c.ttl.stop()
-	}
-	if c.done != nil {
-		<-c.done
 	}
 }
 
@@ -112,7 +110,8 @@ func New(cfg Config) *Runner {
 
 // Start starts the check def.ID, first stopping a running check with the
 // same ID. A definition the runner cannot run (no type, no interval) is
-// logged and reported critical once, naming the problem.
+// logged and reported critical once, naming the problem. Start returns at
+// once: it waits for no run and no Result call.
 func (r *Runner) Start(def servicedef.Check) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -120,7 +119,6 @@ func (r *Runner) Start(def servicedef.Check) {
 		return
 	}
 	if old := r.checks[def.ID]; old != nil {
-		delete(r.checks, def.ID)
 		old.stop()
 	}
 	ctx, cancel := context.WithCancel(context.Background())
@@ -130,31 +128,38 @@ func (r *Runner) Start(def servicedef.Check) {
 	switch typ := def.Type(); typ {
 	case servicedef.TypeTTL:
 		c.ttl = r.startTTL(def)
-		return
 	case servicedef.TypeAlias:
-		c.done = make(chan struct{})
-		go r.runAlias(ctx, c)
-		return
+		r.spawn(c, func() { r.runAlias(ctx, c) })
 	default:
 		p, err := r.probeFor(def)
 		if err == nil && def.Interval <= 0 {
 			err = fmt.Errorf("check %q: %s check without an interval", def.ID, typ)
 		}
-		c.done = make(chan struct{})
 		if err != nil {
 			r.log.Error("check cannot run", "check", def.ID, "error", err)
-			go func() {
-				defer close(c.done)
-				r.cfg.Result(def.ID, catalog.StatusCritical, err.Error())
-			}()
+			r.spawn(c, func() {
+				if ctx.Err() == nil {
+					r.cfg.Result(def.ID, catalog.StatusCritical, err.Error())
+				}
+			})
 			return
 		}
-		go r.runProbe(ctx, c, p)
+		r.spawn(c, func() { r.runProbe(ctx, c, p) })
 	}
 }
 
-// Stop stops the check checkID, if it runs, and waits until it can no
-// longer call Result.
+// spawn runs f in c's goroutine, which Close waits for. r.mu is held.
+func (r *Runner) spawn(c *running, f func()) {
+	c.done = make(chan struct{})
+	r.wg.Go(func() {
+		defer close(c.done)
+		f()
+	})
+}
+
+// Stop stops the check checkID, if it runs. It returns at once; a run in
+// flight is cancelled and its result dropped (only a Result call already
+// under way can still complete).
 func (r *Runner) Stop(checkID string) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -164,19 +169,17 @@ func (r *Runner) Stop(checkID string) {
 	}
 }
 
-// Close stops every check and waits for their goroutines; the Runner
-// starts no check after it.
+// Close stops every check and waits for their goroutines and Result calls
+// to end; the Runner starts no check after it.
 func (r *Runner) Close() {
 	r.mu.Lock()
-	defer r.mu.Unlock()
 	r.closed = true
-	for _, c := range r.checks {
-		c.cancel() // all at once, then wait for each
-	}
 	for id, c := range r.checks {
 		c.stop()
 		delete(r.checks, id)
 	}
+	r.mu.Unlock()
+	r.wg.Wait()
 	r.transports.closeIdle()
 }
 
@@ -190,7 +193,6 @@ func (r *Runner) lookup(checkID string) *running {
 // runProbe runs an active check until ctx ends: first after a random part
 // of the interval, then an interval after each run ends.
 func (r *Runner) runProbe(ctx context.Context, c *running, p probe) {
-	defer close(c.done)
 	def := &c.def
 	interval := max(def.Interval, r.minInterval)
 	timeout := timeoutFor(def)

@@ -2,6 +2,7 @@ package checks
 
 import (
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -31,8 +32,11 @@ func TestStartReplacesAndStopStops(t *testing.T) {
 	r.Start(servicedef.Check{ID: "c", TCP: open, Interval: fast})
 	rec.waitFor(t, "c", "passing")
 
-	// Replaced: once Start returns, only the new definition reports.
+	// Replaced: the old run's goroutine ends, and only the new definition
+	// reports after that.
+	old := r.lookup("c")
 	r.Start(servicedef.Check{ID: "c", TCP: closed, Interval: fast})
+	waitDone(t, old)
 	n := rec.count("c")
 	r.Start(servicedef.Check{ID: "canary", TCP: open, Interval: fast})
 	rec.waitCount(t, "canary", 3)
@@ -45,8 +49,11 @@ func TestStartReplacesAndStopStops(t *testing.T) {
 	}
 	rec.mu.Unlock()
 
-	// Stopped: no report after Stop returns, while the canary goes on.
+	// Stopped: its goroutine ends and no report follows, while the
+	// canary goes on.
+	old = r.lookup("c")
 	r.Stop("c")
+	waitDone(t, old)
 	n = rec.count("c")
 	m := rec.count("canary")
 	rec.waitCount(t, "canary", m+3)
@@ -55,6 +62,40 @@ func TestStartReplacesAndStopStops(t *testing.T) {
 	}
 	r.Stop("c") // stopping again, or an unknown check, is harmless
 	r.Stop("never started")
+}
+
+// TestStopDoesNotWaitForResult stops a check from inside its own Result
+// call, as a caller holding a lock that Result takes would: Stop must not
+// wait for the call.
+func TestStopDoesNotWaitForResult(t *testing.T) {
+	open := openAddr(t)
+	var r *Runner
+	stopped := make(chan struct{})
+	var once sync.Once
+	r = New(Config{Result: func(id, _, _ string) {
+		once.Do(func() {
+			r.Stop(id) // would deadlock if Stop waited for this call
+			close(stopped)
+		})
+	}})
+	r.minInterval = time.Millisecond
+	t.Cleanup(r.Close)
+	r.Start(servicedef.Check{ID: "self", TCP: open, Interval: fast})
+	select {
+	case <-stopped:
+	case <-time.After(10 * time.Second):
+		t.Fatal("Stop called from Result did not return")
+	}
+}
+
+// waitDone waits up to 10 s for a started check's goroutine to end.
+func waitDone(t *testing.T, c *running) {
+	t.Helper()
+	select {
+	case <-c.done:
+	case <-time.After(10 * time.Second):
+		t.Fatalf("check %q still runs 10s after it was stopped", c.def.ID)
+	}
 }
 
 func TestHangingCheckDelaysNoOther(t *testing.T) {

@@ -20,7 +20,11 @@ type ttlState struct {
 	maxOut int
 	result func(checkID, status, output string)
 
-	mu         sync.Mutex // serialises updates, expiry and stop
+	// report orders the Result calls of updates and expiry; mu guards the
+	// fields below and is never held during a Result call, so stop never
+	// waits for one.
+	report     sync.Mutex
+	mu         sync.Mutex
 	stopped    bool
 	deadline   time.Time
 	lastOutput string
@@ -43,19 +47,22 @@ func (r *Runner) startTTL(def servicedef.Check) *ttlState {
 // expire reports the check critical when its deadline has passed (an
 // update racing the timer moves the deadline and wins).
 func (t *ttlState) expire() {
+	t.report.Lock()
+	defer t.report.Unlock()
 	t.mu.Lock()
-	defer t.mu.Unlock()
 	if t.stopped || time.Now().Before(t.deadline) {
+		t.mu.Unlock()
 		return
 	}
 	out := ttlExpired
 	if t.lastOutput != "" {
 		out = capOutput(ttlExpired+" (last output before timeout follows): "+t.lastOutput, t.maxOut)
 	}
+	t.mu.Unlock()
 	t.result(t.id, catalog.StatusCritical, out)
 }
 
-// stop ends the TTL clock; it returns after a Result call in flight.
+// stop ends the TTL clock; it does not wait for a Result call in flight.
 func (t *ttlState) stop() {
 	t.mu.Lock()
 	defer t.mu.Unlock()
@@ -65,7 +72,7 @@ func (t *ttlState) stop() {
 
 // TTLUpdate sets the status and output of the TTL check checkID and
 // restarts its TTL; it reports them through Config.Result before it
-// returns. It fails for an unknown check, a check of another type, or a
+// returns, so it must not be called under a lock that Result takes. It fails for an unknown check, a check of another type, or a
 // status other than passing, warning or critical.
 func (r *Runner) TTLUpdate(checkID, status, output string) error {
 	switch status {
@@ -81,15 +88,18 @@ func (r *Runner) TTLUpdate(checkID, status, output string) error {
 		return fmt.Errorf("check %q is a %s check, not a TTL check: %w", checkID, c.def.Type(), ErrNotTTL)
 	}
 	t := c.ttl
+	t.report.Lock()
+	defer t.report.Unlock()
 	t.mu.Lock()
-	defer t.mu.Unlock()
 	if t.stopped {
+		t.mu.Unlock()
 		return fmt.Errorf("check %q: %w", checkID, ErrUnknownCheck)
 	}
 	output = capOutput(output, t.maxOut)
 	t.lastOutput = output
 	t.deadline = time.Now().Add(t.ttl)
 	t.timer.Reset(t.ttl)
+	t.mu.Unlock()
 	t.result(t.id, status, output)
 	return nil
 }
