@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/discod/discod/membership"
+	"github.com/discod/discod/servicedef"
 )
 
 // build applies the merged store on top of the defaults, derives what was
@@ -61,6 +62,11 @@ func build(st *store, e *env) (*Runtime, error) {
 	get(st, "dns_config.soa.min_ttl", &r.DNS.NegativeTTL)
 	get(st, "dns_config.failed_answer", &r.DNS.FailedAnswer)
 	get(st, "dns_config.no_reverse", &r.DNS.NoReverse)
+	r.DNS.ServiceTTL = serviceTTL(st)
+	get(st, "dns_config.only_passing", &r.DNS.OnlyPassing)
+	get(st, "dns_config.udp_answer_limit", &r.DNS.UDPAnswerLimit)
+	get(st, "dns_config.a_record_limit", &r.DNS.ARecordLimit)
+	get(st, "dns_config.enable_truncate", &r.DNS.EnableTruncate)
 
 	get(st, "corefile", &r.Corefile)
 	get(st, "metrics_addr", &r.MetricsAddr)
@@ -74,11 +80,18 @@ func build(st *store, e *env) (*Runtime, error) {
 	r.GossipWAN = tuning(st, "gossip_wan")
 	get(st, "encrypt", &r.Encrypt)
 	get(st, "http_token", &r.HTTPToken)
+	get(st, "enable_script_checks", &r.EnableScriptChecks)
+	get(st, "enable_local_script_checks", &r.EnableLocalScriptChecks)
+	get(st, "check_output_max_size", &r.CheckOutputMaxSize)
+	get(st, "check_update_interval", &r.CheckUpdateInterval)
 
 	if err := r.nodeMeta(st); err != nil {
 		return nil, err
 	}
 	if err := r.crossCheck(st); err != nil {
+		return nil, err
+	}
+	if err := r.definitions(st); err != nil {
 		return nil, err
 	}
 	return r, nil
@@ -163,8 +176,8 @@ func (r *Runtime) nodeMeta(st *store) error {
 	for _, e := range pairs {
 		p := e.val.(metaPair)
 		r.NodeMeta[p.key] = p.value
-		if len(r.NodeMeta) > maxMetaPairs {
-			return fmt.Errorf("%s: node metadata has more than %d keys", e.from, maxMetaPairs)
+		if len(r.NodeMeta) > servicedef.MaxMetaPairs {
+			return fmt.Errorf("%s: node metadata has more than %d keys", e.from, servicedef.MaxMetaPairs)
 		}
 	}
 	return nil
@@ -187,6 +200,9 @@ func (r *Runtime) crossCheck(st *store) error {
 		return err
 	}
 	if err := r.checkTLS(st); err != nil {
+		return err
+	}
+	if err := r.checkScriptExposure(st); err != nil {
 		return err
 	}
 	return r.checkRecursorLoop(st)

@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/discod/discod/internal/rawvalue"
 )
 
 // source is one -config-file or -config-dir argument, in command-line
@@ -170,11 +172,11 @@ func flagError(err error, fs *flag.FlagSet) error {
 	}
 	best, bestDist := "", 0
 	fs.VisitAll(func(f *flag.Flag) {
-		if d := editDistance(name, f.Name); best == "" || d < bestDist {
+		if d := rawvalue.EditDistance(name, f.Name); best == "" || d < bestDist {
 			best, bestDist = f.Name, d
 		}
 	})
-	if best != "" && bestDist <= maxSuggestDistance(name) {
+	if best != "" && bestDist <= rawvalue.MaxTypoDistance(name) {
 		return fmt.Errorf("%w (did you mean -%s?)", err, best)
 	}
 	return fmt.Errorf("%w (discod agent -help lists the flags)", err)

@@ -11,7 +11,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/discod/discod/catalog"
 	"github.com/discod/discod/membership"
+	"github.com/discod/discod/servicedef"
 )
 
 func TestDefaults(t *testing.T) {
@@ -33,7 +35,10 @@ func TestDefaults(t *testing.T) {
 		DNS:              DNSConfig{NodeTTL: 5 * time.Second, NegativeTTL: 5 * time.Second},
 		LeaveOnTerminate: true,
 		ReconnectTimeout: 72 * time.Hour,
-		env:              oneIP,
+
+		CheckOutputMaxSize:  4096,
+		CheckUpdateInterval: 5 * time.Minute,
+		env:                 oneIP,
 	}
 	if !reflect.DeepEqual(r, want) {
 		t.Errorf("defaults:\n got %+v\nwant %+v", r, want)
@@ -146,35 +151,56 @@ func TestJSONAndHCLEqual(t *testing.T) {
 			t.Errorf("%v: unexpected warnings %q", r.ConfigFiles, r.Warnings)
 		}
 		r.ConfigFiles, r.args = nil, nil
+		clearSources(r)
 	}
 	if !reflect.DeepEqual(fromJSON, fromHCL) {
 		t.Fatalf("JSON and HCL differ:\nJSON %+v\n HCL %+v", fromJSON, fromHCL)
 	}
 	want := &Runtime{
-		NodeName:             "web-1",
-		Datacenter:           "eu-west",
-		BindAddr:             netip.MustParseAddr("10.1.2.3"),
-		AdvertiseAddr:        netip.MustParseAddr("192.0.2.10"),
-		AdvertiseWANAddr:     netip.MustParseAddr("198.51.100.10"),
-		ClientAddr:           netip.MustParseAddr("0.0.0.0"),
-		DataDir:              "/var/lib/discod",
-		Server:               true,
-		BootstrapExpect:      3,
-		StartJoin:            []string{"10.1.2.4"},
-		RetryJoin:            []string{"10.1.2.5", "node-6.example.com:8301"},
-		RetryInterval:        15 * time.Second,
-		RetryMax:             5,
-		StartJoinWAN:         []string{"203.0.113.1"},
-		RetryJoinWAN:         []string{"[2001:db8::1]:8302"},
-		Ports:                Ports{DNS: 53, HTTP: 8501, SerfLAN: 9301, SerfWAN: 9302},
-		Domain:               "discod.internal.",
-		AltDomain:            "example.org.",
-		LogLevel:             "debug",
-		LogJSON:              true,
-		Recursors:            []string{"1.1.1.1:53", "[2606:4700:4700::1111]:5353"},
-		RecursorAllow:        []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8"), netip.MustParsePrefix("192.0.2.7/32")},
-		NodeMeta:             map[string]string{"rack": "r12", "role": "web"},
-		DNS:                  DNSConfig{NodeTTL: 30 * time.Second, NegativeTTL: 10 * time.Second, FailedAnswer: true, NoReverse: true},
+		NodeName:         "web-1",
+		Datacenter:       "eu-west",
+		BindAddr:         netip.MustParseAddr("10.1.2.3"),
+		AdvertiseAddr:    netip.MustParseAddr("192.0.2.10"),
+		AdvertiseWANAddr: netip.MustParseAddr("198.51.100.10"),
+		ClientAddr:       netip.MustParseAddr("0.0.0.0"),
+		DataDir:          "/var/lib/discod",
+		Server:           true,
+		BootstrapExpect:  3,
+		StartJoin:        []string{"10.1.2.4"},
+		RetryJoin:        []string{"10.1.2.5", "node-6.example.com:8301"},
+		RetryInterval:    15 * time.Second,
+		RetryMax:         5,
+		StartJoinWAN:     []string{"203.0.113.1"},
+		RetryJoinWAN:     []string{"[2001:db8::1]:8302"},
+		Ports:            Ports{DNS: 53, HTTP: 8501, SerfLAN: 9301, SerfWAN: 9302},
+		Domain:           "discod.internal.",
+		AltDomain:        "example.org.",
+		LogLevel:         "debug",
+		LogJSON:          true,
+		Recursors:        []string{"1.1.1.1:53", "[2606:4700:4700::1111]:5353"},
+		RecursorAllow:    []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8"), netip.MustParsePrefix("192.0.2.7/32")},
+		NodeMeta:         map[string]string{"rack": "r12", "role": "web"},
+		DNS: DNSConfig{NodeTTL: 30 * time.Second, NegativeTTL: 10 * time.Second, FailedAnswer: true, NoReverse: true,
+			ServiceTTL:  map[string]time.Duration{"*": 5 * time.Second, "web*": 10 * time.Second, "db": 30 * time.Second},
+			OnlyPassing: true, UDPAnswerLimit: 3, ARecordLimit: 2, EnableTruncate: true},
+		EnableScriptChecks:      true,
+		EnableLocalScriptChecks: true,
+		CheckOutputMaxSize:      8192,
+		CheckUpdateInterval:     time.Minute,
+		Services: []servicedef.Service{
+			{ID: "web", Name: "web", Tags: []string{"rails"}, Port: 80, Meta: map[string]string{"v": "1"},
+				Weights: &catalog.Weights{Passing: 10, Warning: 1}, FromFile: true,
+				Checks: []servicedef.Check{{ID: "service:web", Name: "Service 'web' check", ServiceID: "web",
+					Args: []string{"curl", "localhost"}, Interval: 10 * time.Second, Timeout: 30 * time.Second,
+					Status: "critical", FromFile: true}}},
+			{ID: "db1", Name: "db", Port: 5432, FromFile: true, Checks: []servicedef.Check{
+				{ID: "service:db1:1", Name: "Service 'db' check", ServiceID: "db1", TCP: "localhost:5432",
+					Interval: 5 * time.Second, Timeout: 10 * time.Second, Status: "critical", FromFile: true},
+				{ID: "service:db1:2", Name: "ttl", ServiceID: "db1", TTL: 30 * time.Second, Status: "critical", FromFile: true},
+			}},
+		},
+		Checks: []servicedef.Check{{ID: "ping", Name: "ping", Args: []string{"ping", "-c1", "example.com"},
+			Interval: 30 * time.Second, Timeout: 30 * time.Second, Status: "critical", FromFile: true}},
 		MetricsAddr:          "127.0.0.1:9153",
 		HealthAddr:           "0.0.0.0:8080",
 		ReadyAddr:            "0.0.0.0:8181",
@@ -248,12 +274,14 @@ func TestConsulKeysWarn(t *testing.T) {
 		`config file testdata/consul.json: key "dns_config.allow_stale" is a Consul setting discod does not implement yet; ignored (discod answers from local state, which is always "stale")`,
 		`config file testdata/consul.json: key "dns_config.soa.expire" is a Consul setting discod does not implement yet; ignored`,
 		`config file testdata/consul.json: key "ports.grpc" is a Consul setting discod does not implement yet; ignored`,
-		`config file testdata/consul.json: key "services" is a Consul setting discod does not implement yet; ignored`,
 		`config file testdata/consul.json: key "telemetry" is a Consul setting discod does not implement yet; ignored (use metrics_addr for Prometheus metrics)`,
 		`config file testdata/consul.json: key "ui" is a Consul setting discod does not implement yet; ignored`,
 	}
 	if !slices.Equal(r.Warnings, want) {
 		t.Errorf("warnings:\n got %q\nwant %q", r.Warnings, want)
+	}
+	if len(r.Services) != 1 || r.Services[0].ID != "web" || r.Services[0].Port != 80 {
+		t.Errorf("services of a Consul file: %+v", r.Services)
 	}
 	if r.NodeName != "consul-client-1" || r.DNS.NodeTTL != 10*time.Second || r.DNS.NegativeTTL != 3*time.Second {
 		t.Errorf("implemented keys next to ignored ones lost: %+v", r)
@@ -379,5 +407,18 @@ func TestRestartNeeded(t *testing.T) {
 	}
 	if RestartNeeded(nil, base) != nil {
 		t.Error("nil runtime should need nothing")
+	}
+}
+
+// clearSources blanks the Source of r's definitions, which names the file.
+func clearSources(r *Runtime) {
+	for i := range r.Services {
+		r.Services[i].Source = ""
+		for j := range r.Services[i].Checks {
+			r.Services[i].Checks[j].Source = ""
+		}
+	}
+	for i := range r.Checks {
+		r.Checks[i].Source = ""
 	}
 }

@@ -4,9 +4,11 @@ import (
 	"encoding/base64"
 	"log/slog"
 	"net/netip"
+	"strings"
 	"time"
 
 	"github.com/discod/discod/membership"
+	"github.com/discod/discod/servicedef"
 )
 
 // Runtime is the agent's validated configuration: defaults, files and
@@ -183,11 +185,44 @@ type Runtime struct {
 	// none. Flag -http-token, key http_token.
 	HTTPToken string
 
+	// EnableScriptChecks runs script checks from any source, the HTTP API
+	// included. With a ClientAddr that is not loopback it requires
+	// HTTPToken: otherwise anyone who reaches the API can run commands on
+	// the machine. Flag -enable-script-checks, key enable_script_checks.
+	// Default false.
+	EnableScriptChecks bool
+
+	// EnableLocalScriptChecks runs script checks defined in config files.
+	// Flag -enable-local-script-checks, key enable_local_script_checks.
+	// Default false.
+	EnableLocalScriptChecks bool
+
+	// CheckOutputMaxSize is the most output a check keeps, in bytes.
+	// Key check_output_max_size. Default 4096.
+	CheckOutputMaxSize int
+
+	// CheckUpdateInterval is how long a change of a check's output alone
+	// (no change of status) waits before it spreads to other agents. Key
+	// check_update_interval. Default 5m, as Consul.
+	CheckUpdateInterval time.Duration
+
+	// Services are the service definitions of the config files (keys
+	// service and services), normalized and validated, in file order,
+	// with FromFile set and Source naming the file. Their IDs are unique.
+	Services []servicedef.Service
+
+	// Checks are the check definitions of the config files (keys check
+	// and checks), as Services; checks inside a service are in its
+	// Checks, not here.
+	Checks []servicedef.Check
+
 	// ConfigFiles lists the files read, in the order they were applied.
 	ConfigFiles []string
 
-	// Warnings are messages about ignored settings (Consul keys discod does
-	// not implement), one per key and file, for the daemon to log.
+	// Warnings are messages for the daemon to log: ignored settings
+	// (Consul keys discod does not implement, one per key and file) and
+	// what service and check validation accepts with a warning (names and
+	// tags DNS cannot answer, deprecated keys).
 	Warnings []string
 
 	// args and env are what Reload needs to build the next Runtime.
@@ -232,6 +267,45 @@ type DNSConfig struct {
 	// NoReverse turns off PTR answers for members' addresses. Key
 	// dns_config.no_reverse (discod only). Default false.
 	NoReverse bool
+	// ServiceTTL maps lower-case service names, and prefixes ending in
+	// "*" ("*" alone for every service), to the TTL of their answers;
+	// ServiceTTLFor looks a name up. Key dns_config.service_ttl, an object
+	// of duration strings, as Consul. Default nil: NodeTTL applies.
+	ServiceTTL map[string]time.Duration
+	// OnlyPassing makes service answers leave out instances with a check
+	// in warning, not only critical ones. Key dns_config.only_passing.
+	// Default false.
+	OnlyPassing bool
+	// UDPAnswerLimit caps the records of a UDP service answer, as
+	// Consul's; 0 (the default, unlike Consul's 3) sets no count limit:
+	// discod fits the answer to the client's buffer and sets TC when it
+	// leaves records out. Key dns_config.udp_answer_limit.
+	UDPAnswerLimit int
+	// ARecordLimit caps the A and AAAA records of any answer; 0 (the
+	// default) sets none. Key dns_config.a_record_limit.
+	ARecordLimit int
+	// EnableTruncate sets TC when UDPAnswerLimit or ARecordLimit left
+	// records out, as Consul's. Key dns_config.enable_truncate. Default
+	// false.
+	EnableTruncate bool
+}
+
+// ServiceTTLFor returns the TTL ServiceTTL gives service name (any case):
+// the exact name's, else the longest matching "prefix*" entry's (Consul's
+// rule); ok is false when no entry matches.
+func (d *DNSConfig) ServiceTTLFor(name string) (ttl time.Duration, ok bool) {
+	name = strings.ToLower(name)
+	if ttl, ok := d.ServiceTTL[name]; ok {
+		return ttl, true
+	}
+	best := -1
+	for k, v := range d.ServiceTTL {
+		pre, wild := strings.CutSuffix(k, "*")
+		if wild && len(pre) > best && strings.HasPrefix(name, pre) {
+			best, ttl, ok = len(pre), v, true
+		}
+	}
+	return ttl, ok
 }
 
 // defaultRecursorAllow is the default for RecursorAllow: loopback and the
@@ -262,6 +336,9 @@ func defaults() *Runtime {
 		DNS:              DNSConfig{NodeTTL: 5 * time.Second, NegativeTTL: 5 * time.Second},
 		LeaveOnTerminate: true,
 		ReconnectTimeout: 72 * time.Hour,
+
+		CheckOutputMaxSize:  servicedef.DefaultOutputMaxSize,
+		CheckUpdateInterval: 5 * time.Minute,
 	}
 }
 

@@ -111,6 +111,17 @@ var settings = []*setting{
 	{key: "dns_config.soa.min_ttl", kind: kindSeconds, check: checkTTL},
 	{key: "dns_config.failed_answer", kind: kindBool},
 	{key: "dns_config.no_reverse", kind: kindBool},
+	{key: "dns_config.service_ttl", kind: kindMap, check: checkServiceTTL},
+	{key: "dns_config.only_passing", kind: kindBool},
+	{key: "dns_config.udp_answer_limit", kind: kindInt, check: checkNonNegative},
+	{key: "dns_config.a_record_limit", kind: kindInt, check: checkNonNegative},
+	{key: "dns_config.enable_truncate", kind: kindBool},
+	{key: "enable_script_checks", flag: "enable-script-checks", kind: kindBool,
+		usage: "Run script checks from any source, the HTTP API included; with a non-loopback -client it needs -http-token"},
+	{key: "enable_local_script_checks", flag: "enable-local-script-checks", kind: kindBool,
+		usage: "Run script checks defined in config files"},
+	{key: "check_output_max_size", kind: kindInt, check: checkPositive},
+	{key: "check_update_interval", kind: kindDuration, check: checkNonNegativeDuration},
 	{key: "corefile", flag: "corefile", arg: "path", check: checkCorefile,
 		usage: "Run this Corefile instead of the generated one"},
 	{key: "metrics_addr", flag: "metrics-addr", arg: "host:port", check: checkMetricsAddr,
@@ -175,6 +186,9 @@ func init() {
 		known[k] = true
 	}
 	for k := range consulIgnored {
+		known[k] = true
+	}
+	for k := range definitionKeys {
 		known[k] = true
 	}
 	for k := range known {

@@ -1,5 +1,7 @@
 package config
 
+import "github.com/discod/discod/servicedef"
+
 // entry is one configured value and where it came from.
 type entry struct {
 	val any
@@ -13,6 +15,10 @@ type entry struct {
 type store struct {
 	scalar map[string]entry   // by setting id; a later source replaces
 	list   map[string][]entry // by setting id; sources append
+	// services and checks are the definitions of the files, decoded,
+	// normalized and validated one by one; sources append.
+	services []servicedef.Service
+	checks   []servicedef.Check
 }
 
 func newStore() *store {
@@ -37,6 +43,8 @@ func (st *store) merge(later *store) {
 	for id, es := range later.list {
 		st.list[id] = append(st.list[id], es...)
 	}
+	st.services = append(st.services, later.services...)
+	st.checks = append(st.checks, later.checks...)
 }
 
 // get copies the value of setting id into *p when some source set it.

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/discod/discod/membership"
+	"github.com/discod/discod/servicedef"
 )
 
 // This file holds the checks that validate one value and turn it into its
@@ -22,15 +23,9 @@ import (
 // metaPair is one node_meta entry.
 type metaPair struct{ key, value string }
 
-// Node metadata limits, as Consul's.
-const (
-	maxMetaPairs    = 64
-	maxMetaKeyLen   = 128
-	maxMetaValueLen = 512
-)
-
-// reservedMetaPrefixes are node_meta key prefixes kept for internal use.
-var reservedMetaPrefixes = []string{"consul-", "discod-"}
+// reservedMetaPrefixes are node_meta key prefixes kept for internal use:
+// Consul's and discod's own.
+var reservedMetaPrefixes = []string{servicedef.ReservedMetaPrefix, "discod-"}
 
 func checkNodeName(v any) (any, error) {
 	s := v.(string)
@@ -244,25 +239,8 @@ func parseMetaFlag(s string) metaPair {
 
 func checkMetaPair(v any) (any, error) {
 	p := v.(metaPair)
-	switch {
-	case p.key == "":
-		return nil, errors.New("node metadata key is empty")
-	case len(p.key) > maxMetaKeyLen:
-		return nil, fmt.Errorf("node metadata key %q is longer than %d characters", p.key, maxMetaKeyLen)
-	case len(p.value) > maxMetaValueLen:
-		return nil, fmt.Errorf("node metadata value for %q is longer than %d characters", p.key, maxMetaValueLen)
-	}
-	for i := 0; i < len(p.key); i++ {
-		c := p.key[i]
-		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c == '-') {
-			return nil, fmt.Errorf("node metadata key %q has character %q: use letters, digits, '_' and '-'", p.key, c)
-		}
-	}
-	lower := strings.ToLower(p.key)
-	for _, pre := range reservedMetaPrefixes {
-		if strings.HasPrefix(lower, pre) {
-			return nil, fmt.Errorf("node metadata key %q uses the reserved prefix %q", p.key, pre)
-		}
+	if err := servicedef.ValidateMetaPair("node metadata", p.key, p.value, reservedMetaPrefixes); err != nil {
+		return nil, err
 	}
 	return p, nil
 }
@@ -327,4 +305,44 @@ func checkCorefile(v any) (any, error) {
 		return nil, fmt.Errorf("corefile %s is not a regular file", s)
 	}
 	return s, nil
+}
+
+func checkPositive(v any) (any, error) {
+	if n := v.(int); n <= 0 {
+		return nil, fmt.Errorf("%d is not positive", n)
+	}
+	return v, nil
+}
+
+func checkNonNegativeDuration(v any) (any, error) {
+	if d := v.(time.Duration); d < 0 {
+		return nil, fmt.Errorf("duration %s is negative", d)
+	}
+	return v, nil
+}
+
+// ttlPair is one dns_config.service_ttl entry: a service name, or a prefix
+// ending in "*" ("*" alone for every service), lower case, and its TTL.
+type ttlPair struct {
+	name string
+	ttl  time.Duration
+}
+
+func checkServiceTTL(v any) (any, error) {
+	p := v.(metaPair)
+	name := strings.ToLower(p.key)
+	if name == "" {
+		return nil, errors.New("service_ttl key is empty: give a service name, a prefix ending in *, or * alone")
+	}
+	if i := strings.IndexByte(name, '*'); i >= 0 && i != len(name)-1 {
+		return nil, fmt.Errorf("service_ttl key %q: * may only end a prefix (\"web*\")", p.key)
+	}
+	d, err := time.ParseDuration(p.value)
+	if err != nil {
+		return nil, fmt.Errorf("service_ttl for %q: %q is not a duration such as \"10s\"", p.key, p.value)
+	}
+	if _, err := checkTTL(d); err != nil {
+		return nil, fmt.Errorf("service_ttl for %q: %w", p.key, err)
+	}
+	return ttlPair{name: name, ttl: d}, nil
 }

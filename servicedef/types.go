@@ -27,9 +27,15 @@ type Service struct {
 	// Checks are the service's checks, in the order given (check and
 	// checks); their ServiceID is the service's.
 	Checks []Check
+	// Token is Consul's ACL token key, accepted for compatibility and
+	// ignored (discod has no ACLs); Validate warns about it.
+	Token string
 	// Source says where the definition came from, for messages
 	// ("config file /etc/discod.d/web.json", "HTTP API").
 	Source string
+	// FromFile is set for definitions read from config files; Normalize
+	// copies it to the service's checks.
+	FromFile bool
 }
 
 // Check is one check definition, of a node (ServiceID "") or of a service.
@@ -64,7 +70,7 @@ type Check struct {
 	DisableRedirects bool
 	TCPUseTLS        bool
 	GRPCUseTLS       bool
-	H2PingUseTLS     bool // Consul's default is true
+	H2PingUseTLS     bool // Consul's default is true; DecodeCheck applies it
 
 	Interval time.Duration
 	Timeout  time.Duration // default: Consul's per type
@@ -74,6 +80,9 @@ type Check struct {
 	FailuresBeforeCritical         int
 	DeregisterCriticalServiceAfter time.Duration // minimum 1 minute
 	OutputMaxSize                  int           // default: the agent's check_output_max_size (4096)
+
+	// Token is Consul's ACL token key, ignored as the service's.
+	Token string
 
 	// Source says where the definition came from, for messages.
 	Source string

@@ -41,6 +41,57 @@ dns_config {
   }
   failed_answer = true
   no_reverse    = true
+  service_ttl {
+    "*"    = "5s"
+    "web*" = "10s"
+    DB     = "30s"
+  }
+  only_passing     = true
+  udp_answer_limit = 3
+  a_record_limit   = 2
+  enable_truncate  = true
+}
+
+enable_script_checks       = true
+enable_local_script_checks = true
+check_output_max_size      = 8192
+check_update_interval      = "1m"
+
+service {
+  name = "web"
+  tags = ["rails"]
+  port = 80
+  meta {
+    v = "1"
+  }
+  weights {
+    passing = 10
+    warning = 1
+  }
+  check {
+    args     = ["curl", "localhost"]
+    interval = "10s"
+  }
+}
+
+services {
+  id   = "db1"
+  name = "db"
+  port = 5432
+  checks {
+    tcp      = "localhost:5432"
+    interval = "5s"
+  }
+  checks {
+    name = "ttl"
+    ttl  = "30s"
+  }
+}
+
+check {
+  name     = "ping"
+  args     = ["ping", "-c1", "example.com"]
+  interval = "30s"
 }
 
 metrics_addr            = "127.0.0.1:9153"
