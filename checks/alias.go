@@ -37,7 +37,7 @@ func (r *Runner) runAlias(ctx context.Context, c *running) {
 		}
 		if status != lastStatus || output != lastOutput {
 			lastStatus, lastOutput = status, output
-			r.cfg.Result(c.def.ID, status, capOutput(output, outputMax(c.def.OutputMaxSize)))
+			r.cfg.Result(c.def.ID, status, capOutput(output, c.def.OutputMaxSize))
 		}
 		select {
 		case <-ctx.Done():

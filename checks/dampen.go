@@ -1,6 +1,9 @@
 package checks
 
-import "github.com/discod/discod/catalog"
+import (
+	"github.com/discod/discod/catalog"
+	"github.com/discod/discod/servicedef"
+)
 
 // dampener turns a check's raw run results into its reported status with
 // Consul's flap dampening (agent/checks StatusHandler):
@@ -23,23 +26,17 @@ type dampener struct {
 	status    string
 }
 
-// newDampener returns a dampener whose status is initial (critical when
-// empty) with the given thresholds; failuresBeforeWarning 0 defaults to
-// failuresBeforeCritical.
-func newDampener(initial string, successBeforePassing, failuresBeforeWarning, failuresBeforeCritical int) *dampener {
-	if initial == "" {
-		initial = catalog.StatusCritical
-	}
-	if failuresBeforeWarning <= 0 {
-		failuresBeforeWarning = failuresBeforeCritical
-	}
+// dampenerFor returns the dampener of a normalized check
+// (servicedef.Check.Normalize: the initial status and
+// failures_before_warning set).
+func dampenerFor(def *servicedef.Check) *dampener {
 	return &dampener{
-		successBeforePassing:   successBeforePassing,
-		failuresBeforeWarning:  failuresBeforeWarning,
-		failuresBeforeCritical: failuresBeforeCritical,
-		successes:              successBeforePassing,
-		failures:               failuresBeforeCritical,
-		status:                 initial,
+		successBeforePassing:   def.SuccessBeforePassing,
+		failuresBeforeWarning:  def.FailuresBeforeWarning,
+		failuresBeforeCritical: def.FailuresBeforeCritical,
+		successes:              def.SuccessBeforePassing,
+		failures:               def.FailuresBeforeCritical,
+		status:                 def.Status,
 	}
 }
 

@@ -3,6 +3,8 @@ package checks
 import (
 	"strings"
 	"testing"
+
+	"github.com/discod/discod/servicedef"
 )
 
 func TestDampener(t *testing.T) {
@@ -35,7 +37,14 @@ func TestDampener(t *testing.T) {
 	long := map[byte]string{'p': "passing", 'w': "warning", 'c': "critical", 'x': "bogus"}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			d := newDampener(tt.initial, tt.successBefore, tt.failuresWarn, tt.failuresCri)
+			def := servicedef.Check{
+				Status:                 tt.initial,
+				SuccessBeforePassing:   tt.successBefore,
+				FailuresBeforeWarning:  tt.failuresWarn,
+				FailuresBeforeCritical: tt.failuresCri,
+			}
+			def.Normalize()
+			d := dampenerFor(&def)
 			var got strings.Builder
 			for i := range len(tt.results) {
 				s := d.next(long[tt.results[i]])
@@ -49,7 +58,9 @@ func TestDampener(t *testing.T) {
 }
 
 func TestDampenerInitialDefaultsToCritical(t *testing.T) {
-	if d := newDampener("", 0, 0, 3); d.status != "critical" {
+	def := servicedef.Check{FailuresBeforeCritical: 3}
+	def.Normalize()
+	if d := dampenerFor(&def); d.status != "critical" {
 		t.Fatalf("initial status %q, want critical", d.status)
 	}
 }

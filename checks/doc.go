@@ -5,16 +5,19 @@
 // A Runner runs each started check in its own goroutine: the first run is
 // delayed by a random fraction of the interval (no thundering herd when an
 // agent starts a thousand checks at once), then the check runs every
-// interval, measured from the end of the previous run. Each run has its own
-// timeout (Consul's defaults: 10 s, 30 s for scripts), so a slow or hanging
-// check never delays another.
+// interval (at least servicedef.MinInterval), measured from the end of the
+// previous run. Each run has its own timeout, so a slow or hanging check
+// never delays another.
 //
 // Every run's raw status goes through the check's dampener
 // (success_before_passing, failures_before_warning,
 // failures_before_critical, with Consul's rules) and is then reported to
 // Config.Result with the run's output, also when neither changed: the
 // caller decides what to spread. Outputs are capped at the check's
-// OutputMaxSize (default 4096 bytes).
+// output limit (servicedef.Check.OutputLimit of Config.OutputMaxSize:
+// 4096 bytes by default). Definitions go through servicedef's
+// Check.Normalize first, for Consul's defaults (timeouts 10 s, 30 s for
+// scripts; initial status critical).
 //
 // Semantics, and where they differ from Consul:
 //   - http: 2xx is passing, 429 warning, anything else critical; the output

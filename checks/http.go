@@ -40,7 +40,7 @@ func (r *Runner) httpProbe(def servicedef.Check) probe {
 	if def.DisableRedirects {
 		client.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 	}
-	maxOut := int64(outputMax(def.OutputMaxSize))
+	maxOut := int64(def.OutputMaxSize)
 	url := def.HTTP
 
 	return func(ctx context.Context) (string, string) {

@@ -134,12 +134,24 @@ func TestHTTPStatuses(t *testing.T) {
 	}
 
 	t.Run("output is capped", func(t *testing.T) {
-		for _, max := range []int{0, 100} {
-			id := fmt.Sprint("big", max)
-			r.Start(servicedef.Check{ID: id, HTTP: srv.URL + "/big", Interval: fast, OutputMaxSize: max})
-			got := rec.waitFor(t, id, "passing")
-			if limit := outputMax(max); len(got.output) != limit {
-				t.Errorf("OutputMaxSize %d: output of %d bytes, want %d", max, len(got.output), limit)
+		agentWide, recAgent := newTestRunner(t, Config{OutputMaxSize: 50})
+		tests := []struct {
+			runner *Runner
+			rec    *recorder
+			size   int
+			want   int
+		}{
+			{r, rec, 0, servicedef.DefaultOutputMaxSize},
+			{r, rec, 100, 100},
+			{agentWide, recAgent, 0, 50},
+			{agentWide, recAgent, 20, 20},
+			{agentWide, recAgent, 100, 50}, // the agent's limit wins
+		}
+		for i, tt := range tests {
+			id := fmt.Sprint("big", i)
+			tt.runner.Start(servicedef.Check{ID: id, HTTP: srv.URL + "/big", Interval: fast, OutputMaxSize: tt.size})
+			if got := tt.rec.waitFor(t, id, "passing"); len(got.output) != tt.want {
+				t.Errorf("OutputMaxSize %d: output of %d bytes, want %d", tt.size, len(got.output), tt.want)
 			}
 		}
 	})

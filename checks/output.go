@@ -2,18 +2,6 @@ package checks
 
 import "unicode/utf8"
 
-// DefaultOutputMaxSize is the output cap of a check without OutputMaxSize
-// (Consul's check_output_max_size default).
-const DefaultOutputMaxSize = 4096
-
-// outputMax returns the cap for a check's OutputMaxSize.
-func outputMax(size int) int {
-	if size <= 0 {
-		return DefaultOutputMaxSize
-	}
-	return size
-}
-
 // capOutput cuts s to at most max bytes, at a UTF-8 boundary. It is the one
 // place where outputs are capped; every report goes through it.
 func capOutput(s string, max int) string {

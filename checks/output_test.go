@@ -39,7 +39,4 @@ func TestHeadBuffer(t *testing.T) {
 	if b.String() != "abcde" || b.total != 10 {
 		t.Fatalf("kept %q of %d bytes, want abcde of 10", b.String(), b.total)
 	}
-	if got := outputMax(0); got != DefaultOutputMaxSize {
-		t.Fatalf("outputMax(0) = %d", got)
-	}
 }

@@ -12,21 +12,9 @@ import (
 	"github.com/discod/discod/servicedef"
 )
 
-// Consul's defaults and limits for running checks.
-const (
-	// DefaultTimeout is the timeout of a check without Timeout, except
-	// scripts.
-	DefaultTimeout = 10 * time.Second
-	// DefaultScriptTimeout is the timeout of a script check without
-	// Timeout.
-	DefaultScriptTimeout = 30 * time.Second
-	// MinInterval is the shortest interval a check runs at; shorter ones
-	// are raised to it (Consul's checks.MinInterval: no fork bombs).
-	MinInterval = time.Second
-	// aliasInterval is how often alias checks are re-evaluated when
-	// Config.AliasChanged is nil.
-	aliasInterval = time.Second
-)
+// aliasInterval is how often alias checks are re-evaluated when
+// Config.AliasChanged is nil.
+const aliasInterval = time.Second
 
 // Config configures a Runner.
 type Config struct {
@@ -38,6 +26,10 @@ type Config struct {
 	Result func(checkID, status, output string)
 	// Logger receives the runner's warnings; nil discards them.
 	Logger *slog.Logger
+	// OutputMaxSize is the agent's check_output_max_size: the output cap
+	// of checks without a smaller OutputMaxSize of their own (0:
+	// servicedef.DefaultOutputMaxSize).
+	OutputMaxSize int
 	// AliasStatus resolves alias checks: the aggregated status of a local
 	// service ID (node "") or of a node (serviceID ""), and whether the
 	// target exists. Nil: alias checks are critical, "alias target
@@ -63,8 +55,8 @@ type Runner struct {
 
 	transports transportCache
 
-	// minInterval and aliasEvery are MinInterval and aliasInterval;
-	// tests shorten them.
+	// minInterval and aliasEvery are servicedef.MinInterval and
+	// aliasInterval; tests shorten them.
 	minInterval time.Duration
 	aliasEvery  time.Duration
 }
@@ -103,7 +95,7 @@ func New(cfg Config) *Runner {
 		log:         log,
 		checks:      make(map[string]*running),
 		shellWarned: make(map[string]bool),
-		minInterval: MinInterval,
+		minInterval: servicedef.MinInterval,
 		aliasEvery:  aliasInterval,
 	}
 }
@@ -118,6 +110,7 @@ func (r *Runner) Start(def servicedef.Check) {
 	if r.closed {
 		return
 	}
+	def = r.prepare(def)
 	if old := r.checks[def.ID]; old != nil {
 		old.stop()
 	}
@@ -146,6 +139,15 @@ func (r *Runner) Start(def servicedef.Check) {
 		}
 		r.spawn(c, func() { r.runProbe(ctx, c, p) })
 	}
+}
+
+// prepare applies servicedef's defaults to def (timeout, initial status,
+// failures_before_warning) and sets its OutputMaxSize to the cap in force;
+// the runner's code reads these fields as they are.
+func (r *Runner) prepare(def servicedef.Check) servicedef.Check {
+	def.Normalize()
+	def.OutputMaxSize = def.OutputLimit(r.cfg.OutputMaxSize)
+	return def
 }
 
 // spawn runs f in c's goroutine, which Close waits for. r.mu is held.
@@ -194,10 +196,8 @@ func (r *Runner) lookup(checkID string) *running {
 // of the interval, then an interval after each run ends.
 func (r *Runner) runProbe(ctx context.Context, c *running, p probe) {
 	def := &c.def
-	interval := max(def.Interval, r.minInterval)
-	timeout := timeoutFor(def)
-	maxOut := outputMax(def.OutputMaxSize)
-	damp := newDampener(def.Status, def.SuccessBeforePassing, def.FailuresBeforeWarning, def.FailuresBeforeCritical)
+	interval := max(def.Interval, r.minInterval) // Check.RunInterval, with a floor tests can lower
+	damp := dampenerFor(def)
 
 	timer := time.NewTimer(firstDelay(interval))
 	defer timer.Stop()
@@ -207,7 +207,7 @@ func (r *Runner) runProbe(ctx context.Context, c *running, p probe) {
 			return
 		case <-timer.C:
 		}
-		runCtx, cancel := context.WithTimeout(ctx, timeout)
+		runCtx, cancel := context.WithTimeout(ctx, def.Timeout)
 		raw, output := p(runCtx)
 		cancel()
 		if ctx.Err() != nil {
@@ -217,7 +217,7 @@ func (r *Runner) runProbe(ctx context.Context, c *running, p probe) {
 		if status != raw {
 			r.log.Debug("check result dampened", "check", def.ID, "result", raw, "status", status)
 		}
-		r.cfg.Result(def.ID, status, capOutput(output, maxOut))
+		r.cfg.Result(def.ID, status, capOutput(output, def.OutputMaxSize))
 		timer.Reset(interval)
 	}
 }
@@ -226,16 +226,4 @@ func (r *Runner) runProbe(ctx context.Context, c *running, p probe) {
 // random part of its interval, so checks started together spread out.
 func firstDelay(interval time.Duration) time.Duration {
 	return rand.N(interval)
-}
-
-// timeoutFor returns a check's timeout: its own, or Consul's default for
-// its type.
-func timeoutFor(def *servicedef.Check) time.Duration {
-	switch {
-	case def.Timeout > 0:
-		return def.Timeout
-	case def.Type() == servicedef.TypeScript:
-		return DefaultScriptTimeout
-	}
-	return DefaultTimeout
 }

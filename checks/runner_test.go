@@ -174,24 +174,6 @@ func TestDampeningThroughRunner(t *testing.T) {
 	}
 }
 
-func TestTimeoutDefaults(t *testing.T) {
-	tests := []struct {
-		def  servicedef.Check
-		want time.Duration
-	}{
-		{servicedef.Check{HTTP: "http://x"}, DefaultTimeout},
-		{servicedef.Check{Args: []string{"true"}}, DefaultScriptTimeout},
-		{servicedef.Check{Args: []string{"true"}, Timeout: time.Second}, time.Second},
-	}
-	for _, tt := range tests {
-		t.Run(tt.def.Type(), func(t *testing.T) {
-			if got := timeoutFor(&tt.def); got != tt.want {
-				t.Errorf("timeout %s, want %s", got, tt.want)
-			}
-		})
-	}
-}
-
 func TestFirstRunsSpreadOverTheInterval(t *testing.T) {
 	const interval = 10 * time.Second
 	lo, hi := interval, time.Duration(0)

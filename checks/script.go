@@ -21,19 +21,17 @@ func (r *Runner) scriptProbe(def servicedef.Check) probe {
 		args = []string{"/bin/sh", "-c", def.Script}
 		r.warnShell(def.ID)
 	}
-	maxOut := outputMax(def.OutputMaxSize)
-	timeout := timeoutFor(&def)
 	return func(ctx context.Context) (string, string) {
 		cmd := exec.CommandContext(ctx, args[0], args[1:]...)
 		killProcessGroup(cmd)
 		// Output pipes held open by an orphan outside the group do not
 		// keep the run waiting past the kill.
 		cmd.WaitDelay = time.Second
-		out := &headBuffer{max: maxOut}
+		out := &headBuffer{max: def.OutputMaxSize}
 		cmd.Stdout, cmd.Stderr = out, out // one writer: one copier, no races
 		err := cmd.Run()
 		if errors.Is(ctx.Err(), context.DeadlineExceeded) {
-			msg := fmt.Sprintf("Timed out (%s) running check", timeout)
+			msg := fmt.Sprintf("Timed out (%s) running check", def.Timeout)
 			if s := out.String(); s != "" {
 				msg += "\n\n" + s
 			}

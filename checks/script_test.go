@@ -42,7 +42,7 @@ func TestScript(t *testing.T) {
 			if !strings.Contains(got.output, tt.output) {
 				t.Errorf("output %q does not contain %q", got.output, tt.output)
 			}
-			if max := outputMax(def.OutputMaxSize); len(got.output) > max {
+			if max := r.prepare(def).OutputMaxSize; len(got.output) > max {
 				t.Errorf("output of %d bytes, over the cap %d", len(got.output), max)
 			}
 		})
@@ -66,7 +66,8 @@ func TestScriptTimeoutKillsProcessGroup(t *testing.T) {
 		Args:    []string{"sh", "-c", `echo started; sleep 60 & echo $! > "$0"; wait`, pidFile},
 		Timeout: 300 * time.Millisecond,
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), timeoutFor(&def))
+	def = r.prepare(def)
+	ctx, cancel := context.WithTimeout(context.Background(), def.Timeout)
 	defer cancel()
 	status, output := r.scriptProbe(def)(ctx)
 	if want := "Timed out (300ms) running check\n\nstarted\n"; status != "critical" || output != want {

@@ -36,7 +36,7 @@ func (r *Runner) startTTL(def servicedef.Check) *ttlState {
 	t := &ttlState{
 		id:       def.ID,
 		ttl:      def.TTL,
-		maxOut:   outputMax(def.OutputMaxSize),
+		maxOut:   def.OutputMaxSize,
 		result:   r.cfg.Result,
 		deadline: time.Now().Add(def.TTL),
 	}

@@ -21,7 +21,6 @@ const udpProbePayload = "discod health check"
 // unreachable, which the connected socket reports as connection refused.
 func udpProbe(def servicedef.Check) probe {
 	addr := def.UDP
-	timeout := timeoutFor(&def)
 	var dialer net.Dialer
 	return func(ctx context.Context) (string, string) {
 		conn, err := dialer.DialContext(ctx, "udp", addr)
@@ -40,7 +39,7 @@ func udpProbe(def servicedef.Check) probe {
 		var buf [512]byte
 		if _, err := conn.Read(buf[:]); err != nil {
 			if errors.Is(err, os.ErrDeadlineExceeded) {
-				return catalog.StatusCritical, fmt.Sprintf("UDP %s: no reply within %s", addr, timeout)
+				return catalog.StatusCritical, fmt.Sprintf("UDP %s: no reply within %s", addr, def.Timeout)
 			}
 			return catalog.StatusCritical, err.Error()
 		}
