@@ -48,7 +48,7 @@
 //     reported when they change, not on every evaluation.
 //
 // Result is called from the check's goroutine (and from TTLUpdate's caller
-// for TTL updates); calls for one check never overlap. Start and Stop never
+// for TTL updates); the calls of one started check never overlap. Start and Stop never
 // wait for a run or a Result call, so a caller may hold a lock that Result
 // takes while calling them: a run in flight is cancelled and its result
 // dropped, and only a Result call already under way can complete after

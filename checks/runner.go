@@ -19,10 +19,10 @@ const aliasInterval = time.Second
 // Config configures a Runner.
 type Config struct {
 	// Result is called with each check's status after dampening (passing,
-	// warning or critical) and its output, capped at the check's
-	// OutputMaxSize, after every run: the caller throttles output-only
-	// changes. Alias checks report only changes. See the package doc for
-	// the calling rules.
+	// warning or critical) and its output, capped at the check's output
+	// limit, after every run: the caller throttles output-only changes.
+	// Alias checks report only changes. See the package doc for the
+	// calling rules.
 	Result func(checkID, status, output string)
 	// Logger receives the runner's warnings; nil discards them.
 	Logger *slog.Logger
@@ -213,8 +213,14 @@ func (r *Runner) runProbe(ctx context.Context, c *running, p probe) {
 		if ctx.Err() != nil {
 			return // stopped during the run: its result is moot
 		}
+		last := damp.status
 		status := damp.next(raw)
-		if status != raw {
+		switch {
+		case status != last && status == catalog.StatusPassing:
+			r.log.Info("check is now passing", "check", def.ID)
+		case status != last:
+			r.log.Warn("check is now "+status, "check", def.ID, "output", capOutput(output, 200))
+		case status != raw:
 			r.log.Debug("check result dampened", "check", def.ID, "result", raw, "status", status)
 		}
 		r.cfg.Result(def.ID, status, capOutput(output, def.OutputMaxSize))

@@ -63,3 +63,12 @@ func TestTCPUseTLS(t *testing.T) {
 	r.Start(servicedef.Check{ID: "verify", TCP: addr, TCPUseTLS: true, Interval: fast})
 	rec.waitFor(t, "verify", "critical")
 }
+
+func TestTCPHostNameTriesBothFamilies(t *testing.T) {
+	// localhost may resolve to ::1 first; the listener is on 127.0.0.1
+	// only, so a pass means the dialer went on to the IPv4 address.
+	port := openAddr(t)[len("127.0.0.1:"):]
+	r, rec := newTestRunner(t, Config{})
+	r.Start(servicedef.Check{ID: "name", TCP: "localhost:" + port, Interval: fast})
+	rec.waitFor(t, "name", "passing")
+}
