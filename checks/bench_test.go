@@ -46,8 +46,9 @@ func TestHelperHTTPServer(t *testing.T) {
 // BenchmarkHTTPChecks1000 runs one Runner with 1,000 HTTP checks at a 10 s
 // interval against one local HTTP server (in a child process) for a window
 // (30 s; DISCOD_CHECKS_BENCH_WINDOW overrides) and reports the runner
-// process's CPU (rusage), the peak heap in use, goroutines and open file
-// descriptors, and the check runs. Run it alone:
+// process's CPU (rusage), the peak heap in use and goroutines (also above
+// the process's baseline before the checks start), open file descriptors,
+// and the check runs. The machine's other load inflates the CPU figures. Run it alone:
 //
 //	go test -run '^$' -bench HTTPChecks1000 -benchtime 1x ./checks/
 func BenchmarkHTTPChecks1000(b *testing.B) {
@@ -90,6 +91,9 @@ func BenchmarkHTTPChecks1000(b *testing.B) {
 
 	for range b.N {
 		runtime.GC()
+		var base runtime.MemStats
+		runtime.ReadMemStats(&base)
+		baseG := runtime.NumGoroutine()
 		before := rusage(b)
 		start := time.Now()
 		for i := range checks {
@@ -111,7 +115,9 @@ func BenchmarkHTTPChecks1000(b *testing.B) {
 		b.ReportMetric(cpu.Seconds()/elapsed.Seconds()*100, "cpu%")
 		b.ReportMetric(float64(cpu.Microseconds())/float64(max(runs.Load(), 1)), "cpu-µs/run")
 		b.ReportMetric(float64(peakHeap)/(1<<20), "heap-MiB")
+		b.ReportMetric(float64(peakHeap-min(peakHeap, base.HeapInuse))/(1<<20), "heap-added-MiB")
 		b.ReportMetric(float64(peakG), "goroutines")
+		b.ReportMetric(float64(peakG-baseG), "goroutines-added")
 		b.ReportMetric(float64(peakFD), "fds")
 		b.ReportMetric(float64(runs.Load())/elapsed.Seconds(), "runs/s")
 		if p := passing.Load(); p != runs.Load() || p == 0 {
