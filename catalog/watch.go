@@ -136,3 +136,12 @@ func (s *Store) Watchers() int {
 	}
 	return len(seen)
 }
+
+// Watch registers ws on keys without reading anything and returns the
+// index of a result that depends on them. Background tasks use it to wait
+// for the next change of a part of the catalog.
+func (s *Store) Watch(ws *WatchSet, keys ...Key) uint64 {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.watch(ws, keys...)
+}

@@ -16,10 +16,12 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/discod/discod/checks"
 	"github.com/discod/discod/config"
 	"github.com/discod/discod/corefile"
 	"github.com/discod/discod/httpapi"
 	"github.com/discod/discod/internal/logstream"
+	"github.com/discod/discod/local"
 	"github.com/discod/discod/membership"
 )
 
@@ -57,6 +59,8 @@ type daemon struct {
 
 	agent    *membership.Agent
 	wan      *membership.Agent // a server's WAN pool agent (wan.go); nil on clients
+	local    *local.State      // this agent's own services and checks (localstate.go)
+	checks   *checks.Runner    // runs local's checks
 	dns      *corefile.Server
 	httpSrv  *http.Server
 	leaveReq chan struct{} // PUT /v1/agent/leave has left; shut down
@@ -126,6 +130,9 @@ func (d *daemon) startServices(rt *config.Runtime, ls *listeners, mc membership.
 		return err
 	}
 	membership.SetProcessAgent(d.agent)
+	if err := d.startLocal(rt); err != nil { // localstate.go
+		return err
+	}
 
 	path, contents, err := d.corefile(rt)
 	if err != nil {
@@ -137,7 +144,7 @@ func (d *daemon) startServices(rt *config.Runtime, ls *listeners, mc membership.
 
 	api := &httpapi.Server{Agent: d.agent, Version: version, Domain: rt.Domain, Leave: d.leaveFromAPI,
 		ListenAddr: rt.ClientAddr, Token: rt.HTTPToken, Reload: d.reload, Logs: d.logs,
-		Maintenance: d.setMaintenance}
+		Maintenance: d.setMaintenance, Local: d.local}
 	d.httpSrv = &http.Server{Handler: api.Handler(), ReadHeaderTimeout: 10 * time.Second}
 	for _, l := range ls.all() {
 		go func() {
@@ -258,6 +265,7 @@ func (d *daemon) stop(graceful bool) {
 	if d.agent != nil && !d.agent.Left() {
 		d.log.Info("shutting down without leaving: peers will see this node as failed")
 	}
+	d.stopLocal()
 	if d.dns != nil {
 		if err := d.dns.Stop(); err != nil {
 			d.log.Warn("DNS shutdown", "error", err)
@@ -295,6 +303,10 @@ func (d *daemon) reload() error {
 		d.log.Warn("reload: these settings changed but need a restart to apply", "settings", strings.Join(changed, ", "))
 	}
 	d.level.Set(rt.SlogLevel())
+	if err := d.local.SyncFiles(rt.Services, rt.Checks); err != nil {
+		d.log.Error("reload: services and checks of the config files not all applied", "error", err)
+		return fmt.Errorf("services and checks of the config files were not all applied: %w", err)
+	}
 	path, contents, err := d.corefile(rt)
 	if err == nil {
 		err = d.dns.Reload(path, contents)
