@@ -42,3 +42,27 @@ func (c *Client) Maintenance(ctx context.Context, enable bool, reason string) er
 	}
 	return c.do(ctx, http.MethodPut, "/v1/agent/maintenance?"+q.Encode(), nil)
 }
+
+// ServiceMaintenance puts the local service id into maintenance mode or
+// takes it out (PUT /v1/agent/service/maintenance/<id>).
+func (c *Client) ServiceMaintenance(ctx context.Context, id string, enable bool, reason string) error {
+	q := url.Values{"enable": {strconv.FormatBool(enable)}}
+	if enable && reason != "" {
+		q.Set("reason", reason)
+	}
+	return c.do(ctx, http.MethodPut, "/v1/agent/service/maintenance/"+url.PathEscape(id)+"?"+q.Encode(), nil)
+}
+
+// MaintenanceCheck is the part of a GET /v1/agent/checks entry that
+// `discod maint` lists.
+type MaintenanceCheck struct {
+	CheckID, ServiceID, Notes string
+}
+
+// AgentChecks returns the local agent's checks (GET /v1/agent/checks), by
+// check ID.
+func (c *Client) AgentChecks(ctx context.Context) (map[string]MaintenanceCheck, error) {
+	var out map[string]MaintenanceCheck
+	err := c.do(ctx, http.MethodGet, "/v1/agent/checks", &out)
+	return out, err
+}

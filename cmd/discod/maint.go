@@ -8,8 +8,10 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
+	"github.com/discod/discod/catalog"
 	"github.com/discod/discod/httpapi"
 	"github.com/discod/discod/internal/atomicfile"
 	"github.com/discod/discod/membership"
@@ -24,11 +26,12 @@ import (
 const maintenanceFile = "maintenance"
 
 func runMaint(args []string, stdout, stderr io.Writer) int {
-	fs := newFlagSet("maint", "maint [options]\n\n  Places the local node into maintenance mode, or takes it out. A node in\n  maintenance stays in the cluster (alive) but is left out of DNS answers\n  (NXDOMAIN); `discod members -detailed` shows its reason. Without\n  -enable or -disable it prints the node's maintenance state. The state is\n  kept across restarts when the agent has a -data-dir.", stderr)
+	fs := newFlagSet("maint", "maint [options]\n\n  Places the local node, or with -service one of its services, into\n  maintenance mode, or takes it out. A node in maintenance stays in the\n  cluster (alive) but is left out of DNS answers (NXDOMAIN); `discod\n  members -detailed` shows its reason. A service in maintenance gets\n  Consul's critical _service_maintenance:<id> check and is left out of DNS\n  answers. Without -enable or -disable it lists what is in maintenance.\n  The state is kept across restarts when the agent has a -data-dir.", stderr)
 	client := clientFlags(fs)
 	enable := fs.Bool("enable", false, "put the node into maintenance mode")
 	disable := fs.Bool("disable", false, "take the node out of maintenance mode")
-	reason := fs.String("reason", "", "why the node is in maintenance, shown to operators (at most 128 bytes)")
+	reason := fs.String("reason", "", "why the node or service is in maintenance, shown to operators (at most 128 bytes for the node)")
+	service := fs.String("service", "", "the ID of a local service to act on instead of the node")
 	if code := parseFlags(fs, args); code >= 0 {
 		return code
 	}
@@ -40,7 +43,10 @@ func runMaint(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "discod maint: -reason is only meaningful with -enable")
 		return 1
 	case fs.NArg() > 0:
-		fmt.Fprintf(stderr, "discod maint: unexpected argument %q (discod has no services yet, so there is no -service)\n", fs.Arg(0))
+		fmt.Fprintf(stderr, "discod maint: unexpected argument %q\n", fs.Arg(0))
+		return 1
+	case *service != "" && !*enable && !*disable:
+		fmt.Fprintln(stderr, "discod maint: -service needs -enable or -disable")
 		return 1
 	}
 	c, err := client()
@@ -57,6 +63,33 @@ func runMaint(args []string, stdout, stderr io.Writer) int {
 		}
 		if r := self.Member.Tags[httpapi.TagMaintenance]; r != "" {
 			fmt.Fprintf(stdout, "Node:\n  Name:   %s\n  Reason: %s\n", self.Member.Name, r)
+		}
+		checks, err := c.AgentChecks(ctx)
+		if err != nil {
+			fmt.Fprintf(stderr, "discod maint: %v\n", err)
+			return 1
+		}
+		ids := make([]string, 0, len(checks))
+		for id, ch := range checks {
+			if strings.HasPrefix(id, catalog.ServiceMaintPrefix) {
+				ids = append(ids, ch.ServiceID)
+			}
+		}
+		slices.Sort(ids)
+		for _, id := range ids {
+			fmt.Fprintf(stdout, "Service:\n  ID:     %s\n  Reason: %s\n", id, checks[catalog.ServiceMaintPrefix+id].Notes)
+		}
+		return 0
+	}
+	if *service != "" {
+		if err := c.ServiceMaintenance(ctx, *service, *enable, *reason); err != nil {
+			fmt.Fprintf(stderr, "discod maint: %v\n", err)
+			return 1
+		}
+		if *enable {
+			fmt.Fprintf(stdout, "Service entered maintenance mode: %s\n", *service)
+		} else {
+			fmt.Fprintf(stdout, "Service left maintenance mode: %s\n", *service)
 		}
 		return 0
 	}
