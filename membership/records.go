@@ -49,6 +49,7 @@ type spreader struct {
 	// digestEvery overrides the digest period (nanoseconds; 0: the
 	// default, scaled with the member count).
 	digestEvery atomic.Int64
+	kick        chan struct{} // a new digest period: restart the timer
 	// dropSend is a test hook: when it returns true, the send of a message
 	// of type typ to node to is skipped, as a lost packet.
 	dropSend atomic.Pointer[func(to string, typ byte) bool]
@@ -57,6 +58,13 @@ type spreader struct {
 	mu    sync.Mutex
 	pulls map[string]time.Time // owner (lower case) → when we asked it for its set
 	sets  map[string]bool      // node (lower case) → our set is queued for it
+
+	// heldMu guards held: deltas that arrived before the one they follow,
+	// by owner (lower case) and From. memberlist hands queued packets to
+	// the delegate last in, first out, so a burst of deltas arrives
+	// reversed; they are applied as soon as their predecessor is.
+	heldMu sync.Mutex
+	held   map[string]map[catalog.Version]catalog.Delta
 
 	c recordsCounters
 
@@ -86,6 +94,10 @@ const (
 	// recordsGapGrace is how long a receiver waits after a gap before it
 	// pulls: a reordered delta usually arrives in the meantime.
 	recordsGapGrace = 250 * time.Millisecond
+	// recordsHeldDeltas bounds the deltas held per owner, and
+	// recordsHeldOwners the owners with held deltas.
+	recordsHeldDeltas = 64
+	recordsHeldOwners = 4096
 	// recordsBadLogEvery rate-limits the warning about malformed messages.
 	recordsBadLogEvery = 10 * time.Second
 )
@@ -96,6 +108,18 @@ func newSpreader(a *Agent) *spreader {
 		deltas: make(chan []byte, recordsDeltaQueue),
 		bulk:   make(chan bulkJob, recordsBulkQueue),
 		pulls:  map[string]time.Time{}, sets: map[string]bool{},
+		kick:   make(chan struct{}, 1),
+		held:   map[string]map[catalog.Version]catalog.Delta{},
+	}
+}
+
+// setDigestEvery sets the digest period (0: the default) and restarts
+// the current one.
+func (s *spreader) setDigestEvery(d time.Duration) {
+	s.digestEvery.Store(int64(d))
+	select {
+	case s.kick <- struct{}{}:
+	default:
 	}
 }
 
@@ -213,10 +237,12 @@ func (a *Agent) handleRecordsMsg(b []byte) {
 		switch a.table.ApplyDelta(m.Owner, m.Delta) {
 		case catalog.DeltaApplied:
 			s.c.deltasApplied.Add(1)
+			s.drain(m.Owner)
 		case catalog.DeltaStale:
 			s.c.deltasStale.Add(1)
 		case catalog.DeltaGap:
 			s.c.gaps.Add(1)
+			s.hold(m.Owner, m.Delta)
 			s.requestPull(m.Owner, m.Delta.To, recordsGapGrace)
 		}
 	case msgRecordsSet:
@@ -233,6 +259,7 @@ func (a *Agent) handleRecordsMsg(b []byte) {
 			s.c.setsApplied.Add(1)
 		}
 		s.pullDone(m.Owner)
+		s.drain(m.Owner)
 	case msgRecordsPull:
 		owner, requester, err := decodeRecordsPull(p)
 		if err != nil {
@@ -251,6 +278,50 @@ func (a *Agent) handleRecordsMsg(b []byte) {
 			return
 		}
 		s.behind(owner, v)
+	}
+}
+
+// hold keeps d, which does not follow what we hold of owner's records,
+// until its predecessor arrives (or a set overtakes it).
+func (s *spreader) hold(owner string, d catalog.Delta) {
+	key := strings.ToLower(owner)
+	s.heldMu.Lock()
+	defer s.heldMu.Unlock()
+	h := s.held[key]
+	if h == nil {
+		if len(s.held) >= recordsHeldOwners {
+			return
+		}
+		h = map[catalog.Version]catalog.Delta{}
+		s.held[key] = h
+	}
+	if len(h) < recordsHeldDeltas {
+		h[d.From] = d
+	}
+}
+
+// drain applies the held deltas of owner that now follow, in order, and
+// forgets those already overtaken.
+func (s *spreader) drain(owner string) {
+	key := strings.ToLower(owner)
+	for {
+		v := s.a.table.RecordsVersion(owner)
+		s.heldMu.Lock()
+		h := s.held[key]
+		next, ok := h[v]
+		for from, d := range h {
+			if from == v || !v.Less(d.To) {
+				delete(h, from)
+			}
+		}
+		if len(h) == 0 {
+			delete(s.held, key)
+		}
+		s.heldMu.Unlock()
+		if !ok || s.a.table.ApplyDelta(owner, next) != catalog.DeltaApplied {
+			return
+		}
+		s.c.deltasApplied.Add(1)
 	}
 }
 
@@ -353,6 +424,8 @@ func (s *spreader) fanLoop() {
 			s.c.deltasSent.Add(s.sendAll(msgRecordsDelta, msg))
 		case <-digest.C:
 			s.sendDigest()
+			digest.Reset(s.digestInterval())
+		case <-s.kick:
 			digest.Reset(s.digestInterval())
 		}
 	}

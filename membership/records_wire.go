@@ -25,7 +25,7 @@ import (
 // count followed by its entries. Strings are uvarint-length-prefixed,
 // integers are (zig-zag) varints, booleans are bits of a flags byte.
 // The CreateIndex and ModifyIndex fields are the receiving store's, and
-// a check's Node is the owner: neither is sent.
+// a check's Node is filled in by the store's reads: neither is sent.
 //
 // Decoding never trusts a count or a length: each is checked against the
 // limits below and against the bytes left, so hostile input costs no more
@@ -311,7 +311,7 @@ func decodeRecordsPayload(b []byte) (recordsMsg, error) {
 	if n := r.count("checks", maxRecordsChecks); n > 0 {
 		d.Checks = make([]catalog.Check, n)
 		for i := range d.Checks {
-			decodeCheck(r, &d.Checks[i], m.Owner)
+			decodeCheck(r, &d.Checks[i])
 			if r.err != nil {
 				return m, fmt.Errorf("records of %q: check %d: %w", m.Owner, i, r.err)
 			}
@@ -376,8 +376,7 @@ func decodeService(r *wireReader, s *catalog.Service) {
 	}
 }
 
-func decodeCheck(r *wireReader, c *catalog.Check, owner string) {
-	c.Node = owner
+func decodeCheck(r *wireReader, c *catalog.Check) {
 	c.CheckID = r.str("ID")
 	c.Name = r.str("name")
 	c.Status = r.str("status")
