@@ -108,8 +108,8 @@ func newSpreader(a *Agent) *spreader {
 		deltas: make(chan []byte, recordsDeltaQueue),
 		bulk:   make(chan bulkJob, recordsBulkQueue),
 		pulls:  map[string]time.Time{}, sets: map[string]bool{},
-		kick:   make(chan struct{}, 1),
-		held:   map[string]map[catalog.Version]catalog.Delta{},
+		kick: make(chan struct{}, 1),
+		held: map[string]map[catalog.Version]catalog.Delta{},
 	}
 }
 

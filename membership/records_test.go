@@ -158,7 +158,7 @@ func TestSpreadConverges(t *testing.T) {
 func TestSpreadRepairsLostDeltas(t *testing.T) {
 	as := recordsCluster(t, 205, 3)
 	owner := newTestOwner(as[0])
-	var dropTo atomic.Value // node name whose deltas are dropped
+	var dropTo atomic.Value   // node name whose deltas are dropped
 	var dropLeft atomic.Int64 // how many more to drop; < 0: all
 	hook := func(to string, typ byte) bool {
 		if typ != msgRecordsDelta || to != dropTo.Load() {
