@@ -50,6 +50,7 @@ type spreader struct {
 	// default, scaled with the member count).
 	digestEvery atomic.Int64
 	kick        chan struct{} // a new digest period: restart the timer
+	now         chan struct{} // send a digest now (AnnounceRecords)
 	// dropSend is a test hook: when it returns true, the send of a message
 	// of type typ to node to is skipped, as a lost packet.
 	dropSend atomic.Pointer[func(to string, typ byte) bool]
@@ -107,9 +108,11 @@ func newSpreader(a *Agent) *spreader {
 		a: a, on: !a.cfg.WAN,
 		deltas: make(chan []byte, recordsDeltaQueue),
 		bulk:   make(chan bulkJob, recordsBulkQueue),
-		pulls:  map[string]time.Time{}, sets: map[string]bool{},
-		kick: make(chan struct{}, 1),
-		held: map[string]map[catalog.Version]catalog.Delta{},
+		pulls:  map[string]time.Time{},
+		sets:   map[string]bool{},
+		held:   map[string]map[catalog.Version]catalog.Delta{},
+		kick:   make(chan struct{}, 1),
+		now:    make(chan struct{}, 1),
 	}
 }
 
@@ -205,6 +208,23 @@ func (a *Agent) PublishDelta(d catalog.Delta) {
 	case s.deltas <- msg:
 	default:
 		s.c.drops.Add(1)
+	}
+}
+
+// AnnounceRecords sends this node's records version to every member now,
+// instead of at the next digest period: those that hold an older one
+// pull the whole set. Call it after replacing the whole set outside
+// PublishDelta (ReplaceRecords at start, with the services of an earlier
+// run): a join pushes the set to the nodes that join, but peers that saw
+// a quick restart only as an update would otherwise wait for the next
+// digest. It does not block.
+func (a *Agent) AnnounceRecords() {
+	if !a.rec.on {
+		return
+	}
+	select {
+	case a.rec.now <- struct{}{}:
+	default:
 	}
 }
 
@@ -426,6 +446,9 @@ func (s *spreader) fanLoop() {
 			s.sendDigest()
 			digest.Reset(s.digestInterval())
 		case <-s.kick:
+			digest.Reset(s.digestInterval())
+		case <-s.now:
+			s.sendDigest()
 			digest.Reset(s.digestInterval())
 		}
 	}

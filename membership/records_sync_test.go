@@ -121,7 +121,7 @@ func TestSpreadPushPullDigests(t *testing.T) {
 		t.Fatal("r224 got records that were all dropped")
 	}
 	hook2 := func(string, byte) bool { return false }
-	as[0].rec.dropSend.Store(&hook2) // the owner answers pulls again
+	as[0].rec.dropSend.Store(&hook2)                                 // the owner answers pulls again
 	if _, err := as[2].Join([]string{joinAddr(as[1])}); err != nil { // a push/pull with r223
 		t.Fatal(err)
 	}

@@ -150,6 +150,13 @@ func TestSpreadConverges(t *testing.T) {
 	for _, a := range as {
 		t.Logf("%s: %+v", a.Config().NodeName, a.RecordsCounts())
 	}
+
+	// A new run of r201 replaces its whole set and announces it: the
+	// others pull it well before the next digest period (9 s at least).
+	restart := catalog.Version{Epoch: uint64(time.Now().UnixNano()), Seq: 1}
+	as[1].Table().ReplaceRecords("r201", restart, []catalog.Service{svc("cache-2", "redis", 6380)}, nil)
+	as[1].AnnounceRecords()
+	waitFor(t, 5*time.Second, "the new run's set everywhere", func() bool { return sameRecords(as[1], as) })
 }
 
 // TestSpreadRepairsLostDeltas: a receiver that misses a delta (a lost
@@ -268,8 +275,12 @@ func TestRecordsOrdering(t *testing.T) {
 		self := a.Config().NodeName
 		own := newTestOwner(a)
 		own.register(t, svc("mine", "m", 1))
-		deliver(msgRecordsSet, set(self, catalog.Version{Epoch: 1 << 62}, svc("impostor", "m", 2)))
-		deliver(msgRecordsSet, set("R220", catalog.Version{Epoch: 1 << 62}))
+		later := catalog.Version{Epoch: uint64(time.Now().UnixNano())}
+		deliver(msgRecordsSet, set(self, later, svc("impostor", "m", 2)))
+		deliver(msgRecordsSet, set("R220", later))
+		if a.RecordsCounts().Ignored != 2 {
+			t.Errorf("ignored %d; want 2", a.RecordsCounts().Ignored)
+		}
 		if got := ids(self); !reflect.DeepEqual(got, []string{"mine"}) {
 			t.Errorf("own records %v; want [mine]", got)
 		}
@@ -285,8 +296,12 @@ func TestRecordsOrdering(t *testing.T) {
 		before := a.RecordsCounts().Malformed
 		a.handleRecordsMsg([]byte{msgRecordsDelta, 3, 1, 2, 3})
 		a.handleRecordsMsg([]byte{msgRecordsSet, 200})
-		if got := a.RecordsCounts().Malformed - before; got != 2 {
-			t.Errorf("malformed count +%d; want +2", got)
+		deliver(msgRecordsSet, set("peer", catalog.Version{Epoch: 1 << 63})) // an epoch from the future
+		if got := a.RecordsCounts().Malformed - before; got != 3 {
+			t.Errorf("malformed count +%d; want +3", got)
+		}
+		if a.Table().RecordsVersion("peer").Epoch != 200 {
+			t.Error("a set from the future was applied")
 		}
 	})
 }

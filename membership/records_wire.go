@@ -57,6 +57,9 @@ const (
 	// UDP packet; larger ones go over TCP. memberlist's packet budget is
 	// 1,400 bytes, less its framing, label and encryption overhead.
 	maxRecordsPacket = 1200
+	// maxRecordsEpochAhead is how far ahead of the receiver's clock an
+	// owner's epoch may be (clock skew between machines).
+	maxRecordsEpochAhead = 24 * time.Hour
 )
 
 // recordsMsg is a decoded delta or set: Owner's records, changed by
@@ -338,6 +341,10 @@ func decodeRecordsPayload(b []byte) (recordsMsg, error) {
 		return m, errors.New("records without an owner")
 	case d.To.IsZero() || !d.From.Less(d.To):
 		return m, fmt.Errorf("records of %q: version %v does not follow %v", m.Owner, d.To, d.From)
+	case d.To.Epoch > uint64(time.Now().Add(maxRecordsEpochAhead).UnixNano()):
+		// An epoch is the start of the owner's run: one from the future
+		// would outrank every later run of the owner for good.
+		return m, fmt.Errorf("records of %q: epoch %d is more than %v ahead of this clock", m.Owner, d.To.Epoch, maxRecordsEpochAhead)
 	}
 	return m, nil
 }
