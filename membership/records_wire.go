@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"math"
 	"slices"
 	"time"
 
@@ -20,7 +21,8 @@ import (
 //
 // A delta or set payload is binary: a format version byte
 // (recordsWireVersion), the owner's node name, the From and To versions
-// (four uvarints; a set has From zero), then the services, the checks,
+// (four uvarints: From's epoch and seq, To's epoch less From's, which is 0
+// within a run, and To's seq; a set has From zero), then the services, the checks,
 // the deleted service IDs and the deleted check IDs, each list a uvarint
 // count followed by its entries. Strings are uvarint-length-prefixed,
 // integers are (zig-zag) varints, booleans are bits of a flags byte.
@@ -102,9 +104,12 @@ func encodeRecordsMsg(typ byte, m recordsMsg) ([]byte, error) {
 	w.b = append(w.b, recordsWireVersion)
 	d := &m.Delta
 	w.str("owner", m.Owner)
+	if !d.From.Less(d.To) {
+		return nil, fmt.Errorf("encode the records of %s: version %v does not follow %v", m.Owner, d.To, d.From)
+	}
 	w.uvarint(d.From.Epoch)
 	w.uvarint(d.From.Seq)
-	w.uvarint(d.To.Epoch)
+	w.uvarint(d.To.Epoch - d.From.Epoch) // 0 within a run
 	w.uvarint(d.To.Seq)
 	w.count("services", len(d.Services), maxRecordsServices)
 	for i := range d.Services {
@@ -301,7 +306,12 @@ func decodeRecordsPayload(b []byte) (recordsMsg, error) {
 	m.Owner = r.str("owner")
 	d := &m.Delta
 	d.From.Epoch, d.From.Seq = r.uvarint("from epoch"), r.uvarint("from seq")
-	d.To.Epoch, d.To.Seq = r.uvarint("to epoch"), r.uvarint("to seq")
+	if step := r.uvarint("to epoch"); step > math.MaxUint64-d.From.Epoch {
+		r.fail("to epoch", fmt.Errorf("%d after %d: %w of 64 bits", step, d.From.Epoch, errRecordsLimit))
+	} else {
+		d.To.Epoch = d.From.Epoch + step
+	}
+	d.To.Seq = r.uvarint("to seq")
 	if n := r.count("services", maxRecordsServices); n > 0 {
 		d.Services = make([]catalog.Service, n)
 		for i := range d.Services {

@@ -117,6 +117,21 @@ func TestRecordsWireRejects(t *testing.T) {
 	}
 }
 
+// TestRecordsFramingForOlderAgents: every records message reads as one
+// string under the user message framing older agents decode
+// (decodeFields), so that they ignore the unknown type without a warning.
+func TestRecordsFramingForOlderAgents(t *testing.T) {
+	big := fullRecords()
+	big.Delta.Checks[0].Output = strings.Repeat("o", 20000)
+	set, _ := encodeRecordsMsg(msgRecordsSet, big)
+	delta, _ := encodeRecordsMsg(msgRecordsDelta, fullRecords())
+	for _, msg := range [][]byte{set, delta, encodeRecordsDigest("n", catalog.Version{Epoch: 1}), encodeRecordsPull("n", "m")} {
+		if fields, err := decodeFields(msg[1:]); err != nil || len(fields) != 1 {
+			t.Errorf("type %d: %d fields, %v; want one string", msg[0], len(fields), err)
+		}
+	}
+}
+
 func TestRecordsDigestAndPullWire(t *testing.T) {
 	v := catalog.Version{Epoch: 7, Seq: 9}
 	owner, got, err := decodeRecordsDigest(payloadOf(t, encodeRecordsDigest("n1", v)))
