@@ -185,6 +185,7 @@ func New(cfg Config) (*Agent, error) {
 		return nil, fmt.Errorf("start gossip on %s: %w", net.JoinHostPort(mc.BindAddr, strconv.Itoa(cfg.BindPort)), err)
 	}
 	a.ml = ml
+	a.rec.start() // records.go
 	// The local node's entry is written by NotifyJoin during Create; read it
 	// back so Local reflects the final advertised address and port.
 	if m, ok := a.table.LookupFold(cfg.NodeName); ok {
@@ -192,7 +193,6 @@ func New(cfg Config) (*Agent, error) {
 	}
 	a.wg.Add(1)
 	go a.maintain()
-	a.rec.start()
 	return a, nil
 }
 
