@@ -27,6 +27,7 @@ type Agent struct {
 	counters eventCounters                    // membership events, fed by the table's change hook
 	timing   Tuning                           // the gossip timing in effect (tuning.go)
 	queue    *memberlist.TransmitLimitedQueue // our outgoing user messages
+	rec      *spreader                        // services and checks spreading (records.go)
 
 	// metaMu guards meta, what we gossip about ourselves, and the encoded
 	// copy stored in dlg, so that one metadata update (the known
@@ -112,7 +113,7 @@ func New(cfg Config) (*Agent, error) {
 	a.dlg.meta.Store(&encoded)
 	a.table.SetOnChange(a.counters.change)
 	a.dlg.handle = a.handleMsg
-	a.dlg.local, a.dlg.merge = a.localState, a.mergeState
+	a.dlg.local, a.dlg.merge, a.rec = a.pushPullState, a.mergePushPull, newSpreader(a) // records_sync.go
 	a.queue = &memberlist.TransmitLimitedQueue{
 		// The table, not memberlist, counts nodes: memberlist must not be
 		// called back from its own gossip path.
@@ -184,6 +185,7 @@ func New(cfg Config) (*Agent, error) {
 		return nil, fmt.Errorf("start gossip on %s: %w", net.JoinHostPort(mc.BindAddr, strconv.Itoa(cfg.BindPort)), err)
 	}
 	a.ml = ml
+	a.rec.start() // records.go
 	// The local node's entry is written by NotifyJoin during Create; read it
 	// back so Local reflects the final advertised address and port.
 	if m, ok := a.table.LookupFold(cfg.NodeName); ok {

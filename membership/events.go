@@ -12,7 +12,7 @@ import (
 // writes the table without blocking.
 type events struct{ a *Agent }
 
-func (e *events) NotifyJoin(n *memberlist.Node)   { e.apply(n, StateAlive) }
+func (e *events) NotifyJoin(n *memberlist.Node)   { e.apply(n, StateAlive); e.a.recordsJoined(n) }
 func (e *events) NotifyUpdate(n *memberlist.Node) { e.apply(n, StateAlive) }
 
 // NotifyLeave tells a graceful leave from a failure by the node's last

@@ -79,5 +79,7 @@ func (a *Agent) handleMsg(b []byte) {
 		if len(fields) == 2 {
 			a.applyLeaving(fields[0], fields[1])
 		}
+	case msgRecordsDelta, msgRecordsSet, msgRecordsPull, msgRecordsDigest:
+		a.handleRecordsMsg(b) // records.go
 	}
 }
