@@ -285,7 +285,7 @@ func TestUIServicesJSON(t *testing.T) {
 	})
 }
 
-func TestShortOutput(t *testing.T) {
+func TestUIShortOutput(t *testing.T) {
 	long := strings.Repeat("x", uiOutputRunes)
 	tests := []struct {
 		name, out, want string
