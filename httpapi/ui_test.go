@@ -176,7 +176,7 @@ func TestUIServices(t *testing.T) {
 			`data-health="passing"><strong>1</strong> passing`, `data-health="warning"><strong>1</strong> warning`,
 			`data-health="critical"><strong>2</strong> critical`, `data-health="maintenance"><strong>1</strong> maintenance`,
 			`<strong id="service-total">3</strong> services · <strong id="instance-total">5</strong> instances`, "5 of 5 instances shown",
-		}, []string{`data-id="web" data-health="passing"><td class="name">agent-one <span class="svc-id"`}},
+		}, []string{`<span class="svc-id" title="service ID">web</span>`}},
 		{"hostile names, tags and output are escaped", "/ui/", 200, []string{
 			`data-service="&lt;script&gt;alert(1)&lt;/script&gt;"`, `<span class="svc-name">&lt;script&gt;alert(1)&lt;/script&gt;</span>`,
 			`<span class="tag">&#34;&gt;&lt;img src=x onerror=alert(1)&gt;</span>`, `<span class="check-name">&lt;i&gt;check&lt;/i&gt;</span>`,
