@@ -16,11 +16,16 @@ import (
 	"github.com/discod/discod/membership"
 )
 
-// The status page: GET /ui/ renders the member table server-side from
-// ui/index.html.tmpl; ui/static/app.js then polls /ui/members.json every
-// two seconds and redraws the rows, and applies the filters as they are
-// typed. Without JavaScript the page still works: the filter form submits
-// ?status=&name= and a <noscript> meta refresh reloads it every 10 s.
+// The status page: GET /ui/ renders the member table and the services
+// (each with its instances, their health and their checks: ui_services.go)
+// server-side from ui/index.html.tmpl; ui/static/app.js then polls
+// /ui/members.json every two seconds and redraws both, and applies the
+// filters as they are typed. members.json carries the members and the
+// services (UIMembers.Services) read in one snapshot of the catalog, so the
+// two sections are always in step: a node seen failed shows its instances
+// critical in the same refresh. Without JavaScript the page still works:
+// one filter form submits ?status=&name= (members) and ?service=&health=
+// (services), and a <noscript> meta refresh reloads it every 10 s.
 
 //go:embed ui
 var uiFiles embed.FS
@@ -105,6 +110,9 @@ type UIMembers struct {
 	Version    string
 	Now        string // the agent's clock, RFC 3339, UTC
 	Members    []UIMember
+	// Services are every service of the catalog with its instances,
+	// sorted by name without regard to case.
+	Services []UIService
 }
 
 // uiPage is the template's data.
@@ -115,6 +123,11 @@ type uiPage struct {
 	Statuses []string   // the status filter's choices
 	Status   string     // status filter, "" for all
 	Name     string     // name filter, "" for all
+
+	Svc     uiServiceFilter // the services after their filters
+	Healths []string        // the health filter's choices
+	Health  string          // health filter, "" for all
+	Service string          // service name filter, "" for all
 }
 
 type uiCount struct {
@@ -125,12 +138,28 @@ type uiCount struct {
 // uiStatuses are the statuses the page knows, in the order it shows them.
 var uiStatuses = []string{"alive", "leaving", "left", "failed"}
 
+// uiSnapshotTries bounds how often uiSnapshot reads again when the store
+// changed while it read.
+const uiSnapshotTries = 3
+
+// uiSnapshot reads the members and the services. It reads again when the
+// store's index moved in between, so that both come from one state of the
+// catalog; under a constant stream of changes it keeps the last read.
 func (s *Server) uiSnapshot(now time.Time) UIMembers {
 	c := s.Agent.Config()
+	tb := s.Agent.Table()
 	out := UIMembers{Node: c.NodeName, Datacenter: c.Datacenter, Version: s.Version,
-		Now: now.UTC().Format(time.RFC3339), Members: []UIMember{}}
-	for _, m := range s.Agent.Table().Members() {
-		out.Members = append(out.Members, uiMemberOf(m, c, now))
+		Now: now.UTC().Format(time.RFC3339)}
+	for range uiSnapshotTries {
+		idx := tb.Index()
+		out.Members = []UIMember{}
+		for _, m := range tb.Members() {
+			out.Members = append(out.Members, uiMemberOf(m, c, now))
+		}
+		out.Services = uiServicesOf(tb)
+		if tb.Index() == idx {
+			break
+		}
 	}
 	return out
 }
@@ -197,7 +226,14 @@ func (s *Server) uiIndex(w http.ResponseWriter, r *http.Request) {
 		httpError(w, http.StatusBadRequest, fmt.Sprintf("unknown status %q: want one of %s", page.Status, strings.Join(uiStatuses, ", ")))
 		return
 	}
+	health, err := checkHealth(q.Get("health"))
+	if err != nil {
+		httpError(w, http.StatusBadRequest, err.Error())
+		return
+	}
+	page.Healths, page.Health, page.Service = uiHealths, health, strings.TrimSpace(q.Get("service"))
 	page.UIMembers = s.uiSnapshot(time.Now())
+	page.Svc = filterServices(page.Services, page.Service, page.Health)
 	counts := map[string]int{}
 	for _, m := range page.Members {
 		counts[m.Status]++
