@@ -73,6 +73,9 @@ func (d *daemon) startLocal(rt *config.Runtime) error {
 	if err := s.SyncFiles(rt.Services, rt.Checks); err != nil {
 		return fmt.Errorf("services and checks of the config files: %w", err)
 	}
+	// What was restored from the data dir was written before any peer was
+	// told: say so now, so peers pull it without waiting for a digest.
+	d.agent.AnnounceRecords()
 	return nil
 }
 
