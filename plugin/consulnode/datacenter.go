@@ -48,13 +48,16 @@ func (cn *ConsulNode) lookupMember(be *backend, node, dc string, m *membership.M
 	return ok && (m.Datacenter == "" || m.Datacenter == be.dc)
 }
 
-// answersNode reports whether a member found by name gets an answer: its
-// state answers (see answers), and it is not in maintenance. A node in
-// maintenance is taken out of answers as if it were not there: NXDOMAIN,
-// not NODATA, so that resolvers and clients treat it like a node that is
-// gone (and negative-cache it only for the SOA minimum).
+// answersNode reports whether a member gets an answer, by name and by
+// address (PTR): when it is answerable (catalog.Node.Answerable: alive and
+// not in maintenance, the rule service answers follow too) or, with
+// `failed answer`, failed and not in maintenance. Leaving and left members
+// never are. A node in maintenance is taken out of answers as if it were
+// not there: NXDOMAIN, not NODATA, so that resolvers and clients treat it
+// like a node that is gone (and negative-cache it only for the SOA
+// minimum).
 func (cn *ConsulNode) answersNode(m *membership.Member) bool {
-	return cn.answers(m.State) && m.Maintenance == ""
+	return m.Answerable() || cn.failedAnswer && m.State == membership.StateFailed && m.Maintenance == ""
 }
 
 // forRequester makes m what the asker should see: its WAN address in
@@ -83,15 +86,17 @@ func (cn *ConsulNode) remoteDatacenterKnown(be *backend, dc string) bool {
 	return cn.federation(be).Known(dc) != membership.Unknown
 }
 
-// serveRemote answers a node name in datacenter dc, not the local one, by
+// serveRemote answers a node or service name in datacenter dc, not the local one, by
 // forwarding the question. An unknown datacenter is NXDOMAIN with the
 // SOA; a known one that cannot be reached now (no alive server, or no
 // server answered) is SERVFAIL, never NXDOMAIN, so resolvers do not cache
-// the node as gone. The answer carries the remote answer's TTLs.
+// the node as gone. The answer carries the remote answer's TTLs and its
+// additional records (the SRV targets' addresses); the remote server
+// answered with WAN addresses, since the question came over the WAN.
 func (cn *ConsulNode) serveRemote(ctx context.Context, state *request.Request, be *backend, zone, dc string) (int, error) {
 	route, err := cn.federation(be).Route(dc, hopOf(state.Req), hasDNS)
 	if errors.Is(err, membership.ErrUnknownDatacenter) {
-		return cn.writeNegative(ctx, state, be, zone, dns.RcodeNameError)
+		return cn.write(ctx, state, cn.negative(state, be, zone, dns.RcodeNameError))
 	}
 	if err != nil {
 		return cn.servfail(ctx, state, dc, err)
@@ -104,6 +109,11 @@ func (cn *ConsulNode) serveRemote(ctx context.Context, state *request.Request, b
 	m.Rcode = resp.Rcode
 	m.Answer = resp.Answer
 	m.Ns = resp.Ns
+	for _, rr := range resp.Extra {
+		if rr.Header().Rrtype != dns.TypeOPT { // the server adds our own OPT
+			m.Extra = append(m.Extra, rr)
+		}
+	}
 	return cn.write(ctx, state, m)
 }
 

@@ -14,7 +14,7 @@ import (
 const defaultForwardZone = "consul."
 
 // serveReverse answers PTR for the address of a member that gets answers
-// (see answers), with <node>.node.<dc>.<first forward zone>. Everything
+// (see answersNode: not one in maintenance), with <node>.node.<dc>.<first forward zone>. Everything
 // else in a reverse zone goes to the next plugin: consulnode knows a few
 // addresses, not the whole reverse zone, so it never claims NXDOMAIN or
 // NODATA there and never sends an SOA for it.
@@ -29,7 +29,7 @@ func (cn *ConsulNode) serveReverse(ctx context.Context, state *request.Request, 
 		return cn.pass(ctx, state.W, state.Req)
 	}
 	mem, ok := be.src.Table().LookupAddr(addr)
-	if !ok || !cn.answers(mem.State) || (mem.Datacenter != "" && mem.Datacenter != be.dc) {
+	if !ok || !cn.answersNode(&mem) || (mem.Datacenter != "" && mem.Datacenter != be.dc) {
 		return cn.pass(ctx, state.W, state.Req)
 	}
 	m := cn.reply(state)
