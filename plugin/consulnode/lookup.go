@@ -9,16 +9,16 @@ import (
 type kind uint8
 
 const (
-	kindNone     kind = iota // no such name: NXDOMAIN
-	kindApex                 // the zone apex: SOA, NS
-	kindNS                   // ns.<zone>: the answering agent's address
-	kindEmpty                // an empty non-terminal (node., addr., service., _tcp., <dc>., ...): NODATA if dc is known
-	kindNode                 // <node>.node[.<dc>]
-	kindAddr                 // <hex>.addr[.<dc>]
-	kindService              // [<tag>.]<svc>.service[.<dc>] and _<svc>._<tag>[.service][.<dc>]
-	kindSDServices           // _services._dns-sd._udp: DNS-SD service type enumeration
-	kindSDBrowse             // b|db|lb._dns-sd._udp: DNS-SD browsing domains
-	kindSDInstance           // <instance>._<svc>._tcp: one DNS-SD service instance
+	kindNone       kind = iota // no such name: NXDOMAIN
+	kindApex                   // the zone apex: SOA, NS
+	kindNS                     // ns.<zone>: the answering agent's address
+	kindEmpty                  // an empty non-terminal (node., addr., service., _tcp., <dc>., ...): NODATA if dc is known
+	kindNode                   // <node>.node[.<dc>]
+	kindAddr                   // <hex>.addr[.<dc>]
+	kindService                // [<tag>.]<svc>.service[.<dc>] and _<svc>._<tag>[.service][.<dc>]
+	kindSDServices             // _services._dns-sd._udp: DNS-SD service type enumeration
+	kindSDBrowse               // b|db|lb._dns-sd._udp: DNS-SD browsing domains
+	kindSDInstance             // <instance>._<svc>._tcp: one DNS-SD service instance
 )
 
 // query is a parsed forward-zone name. Its strings are slices of the
