@@ -1,5 +1,7 @@
 // Package consulnode is a CoreDNS plugin that answers Consul-style node
-// names (<node>.node[.<dc>].consul) from discod's gossip member table.
+// and service names (<node>.node[.<dc>].consul, [<tag>.]<svc>.service
+// [.<dc>].consul, their RFC 2782 forms and DNS-SD browsing) from
+// discod's catalog store, whose node rows are the gossip member table.
 //
 // Inside its forward zones the plugin is authoritative and answers every
 // name itself: A/AAAA for alive members, NODATA (NOERROR, empty answer, SOA
