@@ -198,8 +198,8 @@ func (cn *ConsulNode) parseOption(c *caddy.Controller, g *gossipOptions, proc *m
 			return c.ArgErr()
 		}
 		v, err := strconv.Atoi(args[0])
-		if err != nil || v < 1 || v > 65535 {
-			return c.Errf("%s must be a number of records in [1, 65535]: %q", opt, args[0])
+		if err != nil || v < 1 || v > MaxAnswerLimit {
+			return c.Errf("%s must be a number of records in [1, %d]: %q", opt, MaxAnswerLimit, args[0])
 		}
 		if opt == "udp_answer_limit" {
 			cn.udpAnswerLimit = v

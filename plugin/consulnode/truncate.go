@@ -14,6 +14,9 @@ import (
 // a_record_limit cut further when set; only enable_truncate makes those
 // cuts set TC, as in Consul.
 
+// MaxAnswerLimit is the largest udp_answer_limit and a_record_limit.
+const MaxAnswerLimit = 65535
+
 const (
 	// maxUDPSize caps the EDNS buffer size a client asks for.
 	maxUDPSize = 4096

@@ -34,14 +34,34 @@ type ttlPrefix struct {
 	ttl    uint32
 }
 
-// set adds pattern (a name, or a prefix followed by '*') with ttl. A '*'
-// anywhere but at the end is an error, as is an empty pattern.
+// CheckServiceTTLPattern returns an error when pattern is not a
+// service_ttl key: a service name, or a prefix followed by '*', of
+// letters, digits, '-', '_' and '.'.
+func CheckServiceTTLPattern(pattern string) error {
+	prefix, _ := strings.CutSuffix(pattern, "*")
+	if pattern == "" {
+		return fmt.Errorf("empty service name")
+	}
+	for i := 0; i < len(prefix); i++ {
+		c := prefix[i]
+		switch {
+		case c == '*':
+			return fmt.Errorf("service name %q: '*' is only allowed at the end", pattern)
+		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9', c == '-', c == '_', c == '.':
+		default:
+			return fmt.Errorf("service name %q: %q is not a letter, digit, '-', '_' or '.'", pattern, c)
+		}
+	}
+	return nil
+}
+
+// set adds pattern (CheckServiceTTLPattern) with ttl.
 func (t *serviceTTLs) set(pattern string, ttl uint32) error {
+	if err := CheckServiceTTLPattern(pattern); err != nil {
+		return err
+	}
 	p := strings.ToLower(pattern)
 	prefix, wild := strings.CutSuffix(p, "*")
-	if p == "" || strings.Contains(prefix, "*") {
-		return fmt.Errorf("service name %q: '*' is only allowed at the end", pattern)
-	}
 	if !wild {
 		if t.exact == nil {
 			t.exact = map[string]uint32{}
