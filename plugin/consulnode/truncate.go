@@ -48,11 +48,17 @@ func (l limits) cutTC() bool { return !l.byCap || l.capTC }
 // and ANY answers, which a_record_limit caps (SRV is not capped by it, as
 // in Consul).
 func (cn *ConsulNode) limits(state *request.Request, addr bool) limits {
+	// The client's size as request.Size gives it, with one call of Proto
+	// (which asks the writer for the remote address) rather than two.
 	udp := state.Proto() == "udp"
-	edns := state.Req.IsEdns0() != nil
-	size := state.Size()
+	opt := state.Req.IsEdns0()
+	edns := opt != nil
+	size := dns.MaxMsgSize
 	if udp {
-		size = min(size, maxUDPSize)
+		size = dns.MinMsgSize
+		if edns {
+			size = min(max(int(opt.UDPSize()), dns.MinMsgSize), maxUDPSize)
+		}
 	}
 	if edns {
 		size -= optLen
