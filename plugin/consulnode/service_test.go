@@ -635,3 +635,58 @@ func TestServiceAnswerLimits(t *testing.T) {
 		t.Errorf("a_record_limit 2 over TCP: %d answers, TC %t; want 2, no TC", len(rec.Msg.Answer), rec.Msg.Truncated)
 	}
 }
+
+// TestDNSSDTruncation: a browse answer for 40 instances over UDP without
+// EDNS is cut whole instances at a time, each one's SRV, TXT and address
+// with its PTR, and sets TC; over TCP it is whole.
+func TestDNSSDTruncation(t *testing.T) {
+	cn := bigPlugin(t, 40)
+	for _, tcp := range []bool{false, true} {
+		r := test.Case{Qname: "_big._tcp.consul.", Qtype: dns.TypePTR}.Msg()
+		rec := dnstest.NewRecorder(&test.ResponseWriter{TCP: tcp})
+		if _, err := cn.ServeDNS(context.Background(), request.NewScrubWriter(r, rec), r); err != nil {
+			t.Fatal(err)
+		}
+		m := rec.Msg
+		if b, err := m.Pack(); err != nil || !tcp && len(b) > 512 {
+			t.Fatalf("tcp %t: reply of %d bytes, %v; want it packed within 512 over UDP", tcp, len(b), err)
+		}
+		if n := len(m.Answer); m.Truncated == tcp || tcp && n != 40 || !tcp && (n == 0 || n >= 40) {
+			t.Fatalf("tcp %t: %d answers, TC %t; want all 40 over TCP, some with TC over UDP", tcp, n, m.Truncated)
+		}
+		owners := map[string]int{}
+		for _, rr := range m.Extra {
+			switch rr.Header().Rrtype {
+			case dns.TypeSRV, dns.TypeTXT:
+				owners[rr.Header().Name]++
+			}
+		}
+		for _, rr := range m.Answer {
+			if inst := rr.(*dns.PTR).Ptr; owners[inst] != 2 {
+				t.Errorf("tcp %t: instance %s has %d SRV/TXT records in the additional section; want 2", tcp, inst, owners[inst])
+			}
+		}
+		if len(owners) != len(m.Answer) {
+			t.Errorf("tcp %t: additional records for %d instances, %d PTR kept; want them in step", tcp, len(owners), len(m.Answer))
+		}
+	}
+}
+
+// TestSerialFollowsServices: the SOA serial is the store's, so a service
+// change moves it.
+func TestSerialFollowsServices(t *testing.T) {
+	cn, tbl := newServicePlugin(t)
+	serial := func() uint32 {
+		w := dnstest.NewRecorder(&test.ResponseWriter{})
+		_, _ = cn.ServeDNS(context.Background(), w, test.Case{Qname: "nosvc.service.consul.", Qtype: dns.TypeA}.Msg())
+		return w.Msg.Ns[0].(*dns.SOA).Serial
+	}
+	before := serial()
+	if before != tbl.Serial() {
+		t.Fatalf("serial %d; want the store's %d", before, tbl.Serial())
+	}
+	tbl.ReplaceRecords("s3", catalog.Version{Epoch: 1, Seq: 2}, nil, nil)
+	if after := serial(); after == before || after != tbl.Serial() {
+		t.Errorf("serial %d after a service change (was %d); want the store's new %d", after, before, tbl.Serial())
+	}
+}
