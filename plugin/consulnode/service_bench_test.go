@@ -83,6 +83,11 @@ func TestServiceAllocs(t *testing.T) {
 	} {
 		r := test.Case{Qname: tt.name, Qtype: tt.qtype}.Msg()
 		allocs := testing.AllocsPerRun(200, func() { _, _ = cn.ServeDNS(ctx, w, r) })
+		if raceEnabled {
+			// A dropped pooled buffer costs the scratch and its maps and
+			// slices again, once in four lookups on average.
+			tt.max += 4
+		}
 		if allocs > tt.max {
 			t.Errorf("%s %s: %v allocations; want at most %v (the reply)", tt.name, dns.TypeToString[tt.qtype], allocs, tt.max)
 		}
