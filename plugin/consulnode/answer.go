@@ -21,7 +21,8 @@ func (cn *ConsulNode) reply(state *request.Request) *dns.Msg {
 	return m
 }
 
-// write sends m and counts it. It returns success whatever the outcome:
+// write sends m and counts it: the one place every reply the plugin
+// builds is written. It returns success whatever the outcome:
 // the reply has been written (or the client is gone), so the server must
 // not write another.
 func (cn *ConsulNode) write(ctx context.Context, state *request.Request, m *dns.Msg) (int, error) {
@@ -29,6 +30,8 @@ func (cn *ConsulNode) write(ctx context.Context, state *request.Request, m *dns.
 		log.Debugf("write reply for %s: %v", state.QName(), err)
 	}
 	switch {
+	case m.Rcode == dns.RcodeServerFailure:
+		cn.count(ctx, resultServFail)
 	case m.Rcode == dns.RcodeNameError:
 		cn.count(ctx, resultNXDomain)
 	case len(m.Answer) == 0:

@@ -119,7 +119,10 @@ func (cn *ConsulNode) ServeDNS(ctx context.Context, w dns.ResponseWriter, r *dns
 		return cn.pass(ctx, w, r)
 	}
 	if cn.reverse[zone] {
-		return cn.serveReverse(ctx, &state, qname)
+		if m := cn.reverseReply(&state, qname); m != nil {
+			return cn.write(ctx, &state, m)
+		}
+		return cn.pass(ctx, w, r)
 	}
 	if state.QClass() != dns.ClassINET {
 		// CH, HS, NONE, ANY: not ours to answer. The server writes REFUSED.
@@ -146,7 +149,7 @@ func (cn *ConsulNode) ServeDNS(ctx context.Context, w dns.ResponseWriter, r *dns
 	}
 	q := parseForward(qname, zone)
 	if (q.kind == kindNode || q.kind == kindService) && q.dc != "" && q.dc != be.dc {
-		return cn.serveRemote(ctx, &state, be, zone, q.dc) // datacenter.go
+		return cn.write(ctx, &state, cn.remoteReply(ctx, &state, be, zone, q.dc)) // datacenter.go
 	}
 	return cn.write(ctx, &state, cn.answer(&state, be, q, zone))
 }
