@@ -25,3 +25,18 @@ func (s *Store) AnsweredServices(onlyPassing bool) []string {
 	}
 	return out
 }
+
+// ServiceIndex returns the index of service name's (lower case) results:
+// it rises whenever what AppendEndpoints returns for name may have changed
+// (an instance, one of its checks or its node changed; the KeyService
+// key). Read it before AppendEndpoints to tag a cached result. It does not
+// allocate.
+func (s *Store) ServiceIndex(name string) uint64 {
+	const prefix = "service/"
+	var buf [128]byte
+	k := append(append(buf[:0], prefix...), name...)
+	s.mu.RLock()
+	idx := s.keyIdx[Key(k)]
+	s.mu.RUnlock()
+	return idx
+}

@@ -62,6 +62,7 @@ type ConsulNode struct {
 	udpAnswerLimit int         // most instances in a UDP answer without EDNS; 0: as many as fit
 	aRecordLimit   int         // most A/AAAA records in a service answer, UDP and TCP; 0: no limit
 	enableTruncate bool        // cutting at udp_answer_limit sets TC (cutting for size always does)
+	epCache        endpointCache
 
 	gossip gossipSetup // where the member table comes from
 

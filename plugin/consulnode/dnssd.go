@@ -82,8 +82,7 @@ func (cn *ConsulNode) sdInstancesReply(state *request.Request, be *backend, zone
 	wan := hopOf(state.Req) == membership.HopWAN
 	countIDs(sc)
 	m := cn.reply(state)
-	for i := range sc.eps {
-		pick(sc.eps, i)
+	for i, ok := sc.order.next(); ok; i, ok = sc.order.next() {
 		ep := &sc.eps[i]
 		label, ok := instanceLabel(sc, ep)
 		if !ok {
@@ -110,9 +109,8 @@ func (cn *ConsulNode) sdInstancesReply(state *request.Request, be *backend, zone
 // for other types; NXDOMAIN for an instance that is not healthy or not
 // there.
 func (cn *ConsulNode) sdInstanceReply(state *request.Request, be *backend, zone string, q query) *dns.Msg {
-	sc := getScratch()
+	sc := getScratch(cn.endpoints(be.src.Table(), q.svc, ""))
 	defer sc.release()
-	sc.eps = be.src.Table().AppendEndpoints(sc.eps[:0], q.svc, "", cn.onlyPassing)
 	countIDs(sc)
 	for i := range sc.eps {
 		ep := &sc.eps[i]

@@ -1,7 +1,6 @@
 package consulnode
 
 import (
-	"math/rand/v2"
 	"net/netip"
 	"strings"
 	"sync"
@@ -14,7 +13,8 @@ import (
 
 // Service answers. Instances come from the catalog store only
 // (catalog.Store.AppendEndpoints: healthy instances of one name, so a
-// lookup costs the instances of that name, never the datacenter). The
+// lookup costs the instances of that name, never the datacenter), through
+// a cache that follows the store's index of the name (endpoints.go). The
 // instances are shuffled per query; each one becomes a group of records
 // (its answer and the additional records it needs), and a reply that does
 // not fit the client is cut whole groups at a time (truncate.go).
@@ -22,30 +22,29 @@ import (
 // scratch is the working memory of one service lookup. It is pooled, so
 // that a lookup allocates only its reply.
 type scratch struct {
-	eps     []catalog.Endpoint
-	seen    map[netip.Addr]struct{} // addresses answered (A) or added as additional records (SRV)
-	seenSRV map[srvKey]struct{}     // SRV (target, port) pairs answered
+	eps     []catalog.Endpoint      // the instances (shared with the cache: read only)
+	order   order                   // the random order they are looked at in
+	seen    map[netip.Addr]struct{} // addresses answered (A)
+	seenSRV map[srvKey]struct{}     // SRV (target, port) pairs answered, additional records added
 	ids     map[string]int          // DNS-SD: instances per lower-case service ID
 	ends    []groupEnd              // where each instance's records end
 }
-
-// maxPooledEndpoints is the most endpoints a pooled scratch keeps room
-// for; a lookup of a larger service gives its buffer back to the GC.
-const maxPooledEndpoints = 4096
 
 var scratchPool = sync.Pool{New: func() any {
 	return &scratch{seen: map[netip.Addr]struct{}{}, seenSRV: map[srvKey]struct{}{}, ids: map[string]int{}}
 }}
 
-func getScratch() *scratch { return scratchPool.Get().(*scratch) }
+// getScratch returns a scratch holding eps, in a fresh random order.
+func getScratch(eps []catalog.Endpoint) *scratch {
+	sc := scratchPool.Get().(*scratch)
+	sc.eps = eps
+	sc.order.reset(len(eps))
+	return sc
+}
 
 // release empties sc (dropping its references into the store) and pools it.
 func (sc *scratch) release() {
-	clear(sc.eps)
-	sc.eps = sc.eps[:0]
-	if cap(sc.eps) > maxPooledEndpoints {
-		sc.eps = nil
-	}
+	sc.eps = nil
 	clear(sc.seen)
 	clear(sc.seenSRV)
 	clear(sc.ids)
@@ -151,14 +150,6 @@ func appendHex(b []byte, addr netip.Addr) []byte {
 	return b
 }
 
-// pick moves a random one of eps[i:] to eps[i]. Called for i = 0, 1, ...
-// it shuffles eps lazily, costing only the instances looked at.
-func pick(eps []catalog.Endpoint, i int) {
-	if j := i + rand.IntN(len(eps)-i); j != i {
-		eps[i], eps[j] = eps[j], eps[i]
-	}
-}
-
 // clamp16 returns v within [0, 65535].
 func clamp16(v int) uint16 { return uint16(min(max(v, 0), 65535)) }
 
@@ -167,12 +158,12 @@ func clamp16(v int) uint16 { return uint16(min(max(v, 0), 65535)) }
 // instances, PTR on the DNS-SD service type _<svc>._tcp.<zone>, NODATA
 // for other types; NXDOMAIN when no instance is healthy.
 func (cn *ConsulNode) serviceReply(state *request.Request, be *backend, zone string, q query) *dns.Msg {
-	sc := getScratch()
-	defer sc.release()
-	sc.eps = be.src.Table().AppendEndpoints(sc.eps[:0], q.svc, q.tag, cn.onlyPassing)
-	if len(sc.eps) == 0 {
+	eps := cn.endpoints(be.src.Table(), q.svc, q.tag)
+	if len(eps) == 0 {
 		return cn.negative(state, be, zone, dns.RcodeNameError)
 	}
+	sc := getScratch(eps)
+	defer sc.release()
 	ttl := cn.serviceTTL.lookup(q.svc)
 	switch state.QType() {
 	case dns.TypeA, dns.TypeAAAA, dns.TypeANY:
@@ -203,8 +194,7 @@ func (cn *ConsulNode) addrAnswer(state *request.Request, be *backend, zone strin
 	m := cn.reply(state)
 	m.Answer = make([]dns.RR, 0, min(len(sc.eps), lim.build))
 	host, anyIP, more := "", false, false
-	for i := range sc.eps {
-		pick(sc.eps, i)
+	for i, ok := sc.order.next(); ok; i, ok = sc.order.next() {
 		t := cn.targetOf(&sc.eps[i], wan)
 		if !t.addr.IsValid() {
 			if host == "" {
@@ -252,8 +242,7 @@ func (cn *ConsulNode) srvAnswer(state *request.Request, be *backend, zone string
 	m.Answer = make([]dns.RR, 0, n)
 	m.Extra = make([]dns.RR, 0, n)
 	more := false
-	for i := range sc.eps {
-		pick(sc.eps, i)
+	for i, ok := sc.order.next(); ok; i, ok = sc.order.next() {
 		ep := &sc.eps[i]
 		t := cn.targetOf(ep, wan)
 		key := srvKey{addr: t.addr, host: t.host, port: t.port}

@@ -27,9 +27,17 @@ type addrWriter struct {
 	test.ResponseWriter
 }
 
-var benchRemote net.Addr = &net.UDPAddr{IP: net.IPv4(10, 240, 0, 1), Port: 40212}
+var (
+	benchRemote    net.Addr = &net.UDPAddr{IP: net.IPv4(10, 240, 0, 1), Port: 40212}
+	benchRemoteTCP net.Addr = &net.TCPAddr{IP: net.IPv4(10, 240, 0, 1), Port: 40212}
+)
 
-func (w *addrWriter) RemoteAddr() net.Addr { return benchRemote }
+func (w *addrWriter) RemoteAddr() net.Addr {
+	if w.TCP {
+		return benchRemoteTCP
+	}
+	return benchRemote
+}
 
 // svcBenchPlugin returns a plugin for consul. whose datacenter holds
 // total instances: web on 3 nodes, and total-3 instances of 100 other
@@ -127,6 +135,33 @@ func BenchmarkServiceLookupPacked(b *testing.B) {
 	for b.Loop() {
 		if rcode, err := cn.ServeDNS(ctx, w, r); rcode != dns.RcodeSuccess || err != nil {
 			b.Fatalf("ServeDNS = %d, %v", rcode, err)
+		}
+	}
+}
+
+// BenchmarkServiceLookupLarge is one service of 10,000 instances asked
+// over UDP without EDNS (cut to 512 bytes, TC) and over TCP (cut to
+// 64 KiB): the store copies every instance of the name, the reply is
+// built only for what can fit.
+func BenchmarkServiceLookupLarge(b *testing.B) {
+	cn := bigPlugin(b, 10000)
+	for _, tcp := range []bool{false, true} {
+		for _, qtype := range []uint16{dns.TypeA, dns.TypeSRV} {
+			name := dns.TypeToString[qtype] + "/udp"
+			if tcp {
+				name = dns.TypeToString[qtype] + "/tcp"
+			}
+			b.Run(name, func(b *testing.B) {
+				r := test.Case{Qname: "big.service.consul.", Qtype: qtype}.Msg()
+				w := &addrWriter{ResponseWriter: test.ResponseWriter{TCP: tcp}}
+				ctx := serverCtx()
+				b.ReportAllocs()
+				for b.Loop() {
+					if rcode, err := cn.ServeDNS(ctx, w, r); rcode != dns.RcodeSuccess || err != nil {
+						b.Fatalf("ServeDNS = %d, %v", rcode, err)
+					}
+				}
+			})
 		}
 	}
 }

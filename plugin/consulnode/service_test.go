@@ -3,8 +3,10 @@ package consulnode
 import (
 	"context"
 	"net/netip"
+	"slices"
 	"sort"
 	"strconv"
+	"sync"
 	"testing"
 
 	"github.com/coredns/coredns/plugin/pkg/dnstest"
@@ -691,5 +693,85 @@ func TestSerialFollowsServices(t *testing.T) {
 	tbl.ReplaceRecords("s3", catalog.Version{Epoch: 1, Seq: 2}, nil, nil)
 	if after := serial(); after == before || after != tbl.Serial() {
 		t.Errorf("serial %d after a service change (was %d); want the store's new %d", after, before, tbl.Serial())
+	}
+}
+
+// TestServiceCacheFollowsStore: answers follow every change to the
+// instances, their checks and their nodes at once, cache or not.
+func TestServiceCacheFollowsStore(t *testing.T) {
+	cn, tbl := newServicePlugin(t)
+	count := func() int {
+		t.Helper()
+		w := dnstest.NewRecorder(&test.ResponseWriter{})
+		_, _ = cn.ServeDNS(context.Background(), w, test.Case{Qname: "api.service.consul.", Qtype: dns.TypeSRV}.Msg())
+		return len(w.Msg.Answer)
+	}
+	steps := []struct {
+		what   string
+		change func()
+		want   int
+	}{
+		{"nothing", func() {}, 3},
+		{"s2 in maintenance", func() {
+			n, _ := tbl.Lookup("s2")
+			n.Maintenance = "reboot"
+			tbl.Upsert(n)
+		}, 2},
+		{"s1's api critical", func() {
+			tbl.ReplaceRecords("s1", catalog.Version{Epoch: 1, Seq: 2}, fixtureServices["s1"],
+				append(slices.Clone(fixtureChecks["s1"]), catalog.Check{CheckID: "api", Status: catalog.StatusCritical, ServiceID: "api"}))
+		}, 1},
+		{"s3 failed", func() { tbl.SetState("s3", membership.StateFailed) }, 0},
+		{"s3 alive", func() { tbl.SetState("s3", membership.StateAlive) }, 1},
+		{"a new instance", func() {
+			tbl.Upsert(membership.Member{Name: "s9", Addr: netip.MustParseAddr("10.1.0.99"), Datacenter: "dc1", State: membership.StateAlive})
+			tbl.ReplaceRecords("s9", catalog.Version{Epoch: 1, Seq: 1}, []catalog.Service{{ID: "api", Name: "API", Port: 1}}, nil)
+		}, 2},
+		{"s9 removed", func() { tbl.RemoveNode("s9") }, 1},
+	}
+	for _, s := range steps {
+		s.change()
+		if got := count(); got != s.want {
+			t.Fatalf("after %s: %d SRV; want %d", s.what, got, s.want)
+		}
+	}
+}
+
+// TestServiceConcurrent runs lookups while the store changes (for -race).
+func TestServiceConcurrent(t *testing.T) {
+	cn := bigPlugin(t, 200)
+	tbl := cn.be.Load().src.Table()
+	done := make(chan struct{})
+	var wg sync.WaitGroup
+	for range 2 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				select {
+				case <-done:
+					return
+				default:
+				}
+				for _, qt := range []uint16{dns.TypeA, dns.TypeSRV, dns.TypePTR} {
+					name := "big.service.consul."
+					if qt == dns.TypePTR {
+						name = "_big._tcp.consul."
+					}
+					w := dnstest.NewRecorder(&test.ResponseWriter{})
+					_, _ = cn.ServeDNS(context.Background(), w, test.Case{Qname: name, Qtype: qt}.Msg())
+				}
+			}
+		}()
+	}
+	for i := range 200 {
+		tbl.SetState("b"+strconv.Itoa(i), membership.StateFailed)
+	}
+	close(done)
+	wg.Wait()
+	w := dnstest.NewRecorder(&test.ResponseWriter{})
+	_, _ = cn.ServeDNS(context.Background(), w, test.Case{Qname: "big.service.consul.", Qtype: dns.TypeA}.Msg())
+	if w.Msg.Rcode != dns.RcodeNameError {
+		t.Errorf("rcode %s with every instance's node failed; want NXDOMAIN", dns.RcodeToString[w.Msg.Rcode])
 	}
 }
