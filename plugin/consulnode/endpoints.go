@@ -17,13 +17,17 @@ import (
 // its index, and the next lookup reads the instances again. Only names
 // with healthy instances are kept, so unknown names cannot grow it.
 type endpointCache struct {
-	mu sync.RWMutex // guards m
-	m  map[cacheKey]*cacheEntry
+	mu   sync.RWMutex // guards m and held
+	m    map[cacheKey]*cacheEntry
+	held int // endpoints in m's entries, replaced ones included
 }
 
-// maxCacheEntries bounds the cache; past it, the cache starts afresh (the
-// entries of deregistered services go with it).
-const maxCacheEntries = 4096
+// maxCacheEntries and maxCachedEndpoints bound the cache; past either,
+// it starts afresh (the entries of deregistered services go with it).
+const (
+	maxCacheEntries    = 4096
+	maxCachedEndpoints = 1 << 18
+)
 
 type cacheKey struct{ name, tag string }
 
@@ -51,9 +55,10 @@ func (cn *ConsulNode) endpoints(tbl *membership.Table, name, tag string) []catal
 	}
 	e = &cacheEntry{store: tbl, idx: idx, eps: eps}
 	c.mu.Lock()
-	if c.m == nil || len(c.m) >= maxCacheEntries {
-		c.m = map[cacheKey]*cacheEntry{}
+	if c.m == nil || len(c.m) >= maxCacheEntries || c.held+len(eps) > maxCachedEndpoints {
+		c.m, c.held = map[cacheKey]*cacheEntry{}, 0
 	}
+	c.held += len(eps)
 	// The names are slices of the query name: keep copies, not the query.
 	c.m[cacheKey{strings.Clone(name), strings.Clone(tag)}] = e
 	c.mu.Unlock()
