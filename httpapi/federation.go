@@ -29,8 +29,10 @@ import (
 // server of the datacenter asked about).
 const ForwardedHeader = "X-Discod-Forwarded"
 
-// Timeouts of one forwarded request. A client's LAN hop waits long enough
-// for its server to try two servers of the other datacenter.
+// Timeouts of one forwarded request that does not block. A client's LAN
+// hop waits long enough for its server to try two servers of the other
+// datacenter. A blocking read (?index=&wait=) gets its wait and the
+// largest jitter on top (blockingWait), on each hop.
 const (
 	wanForwardTimeout = 2 * time.Second
 	lanForwardTimeout = 2*wanForwardTimeout + time.Second
@@ -67,6 +69,7 @@ func (s *Server) forwardDC(w http.ResponseWriter, r *http.Request, dc string) {
 				reason = "unknown datacenter; known: " + strings.Join(fed.Datacenters(), ", ")
 			}
 		}
+		setQueryMeta(w, s.Agent.Table().Index())
 		httpError(w, http.StatusInternalServerError, fmt.Sprintf("No path to datacenter %q: %s", dc, reason))
 		return
 	}
@@ -74,6 +77,7 @@ func (s *Server) forwardDC(w http.ResponseWriter, r *http.Request, dc string) {
 	if route.Hop == membership.HopWAN {
 		timeout = wanForwardTimeout
 	}
+	timeout += blockingWait(r)
 	var errs []string
 	for i, srv := range route.Servers {
 		if i == forwardAttempts {
@@ -95,6 +99,7 @@ func (s *Server) forwardDC(w http.ResponseWriter, r *http.Request, dc string) {
 		}
 		errs = append(errs, fmt.Sprintf("server %s at %s: %v", srv.Name, srv.HTTPAddr, err))
 	}
+	setQueryMeta(w, s.Agent.Table().Index())
 	httpError(w, http.StatusInternalServerError, fmt.Sprintf("No path to datacenter %q: %s", dc, strings.Join(errs, "; ")))
 }
 

@@ -105,15 +105,20 @@ func equalLabels(a, b map[string]string) bool {
 func TestMetricNames(t *testing.T) {
 	a := testAgent(t)
 	reg := prometheus.NewRegistry()
+	s := &Server{Agent: a}
 	if err := reg.Register(&memberCollector{agent: a}); err != nil {
+		t.Fatal(err)
+	}
+	if err := reg.Register(s.blockingCollector()); err != nil {
 		t.Fatal(err)
 	}
 	mfs, err := reg.Gather()
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(mfs) != 2 {
-		t.Fatalf("gathered %d metric families; want 2 (discod_members, discod_member_events_total)", len(mfs))
+	if len(mfs) != 5 {
+		t.Fatalf("gathered %d metric families; want 5 (discod_members, discod_member_events_total, "+
+			"discod_http_blocked_requests, discod_http_blocking_wakeups_total, discod_catalog_index)", len(mfs))
 	}
 	problems, err := promlint.NewWithMetricFamilies(mfs).Lint()
 	if err != nil {

@@ -45,6 +45,12 @@ type Server struct {
 	// PUT /v1/agent/maintenance and keeps it across restarts; nil calls
 	// Agent.SetMaintenance, which does not persist it.
 	Maintenance func(enable bool, reason string) error
+	// Done, when closed, makes every blocked read (?index=&wait=) answer at
+	// once with its current result: the daemon closes it when it leaves or
+	// shuts down, before it stops the HTTP server. nil never closes.
+	Done <-chan struct{}
+
+	blockStats blockStats // blocking reads, for the metrics (blocking.go)
 }
 
 // Handler returns the API's routes.
@@ -68,8 +74,16 @@ func (s *Server) Handler() http.Handler {
 	for _, m := range []string{"GET", "POST", "PUT", "DELETE"} {
 		mux.HandleFunc(m+" /v1/operator/keyring", s.write(s.keyring))
 	}
+	// Indexed reads: blocking queries, ?dc=, ?filter= (catalog.go, health.go).
 	mux.HandleFunc("GET /v1/catalog/nodes", s.catalogNodes)
 	mux.HandleFunc("GET /v1/catalog/node/{name}", s.catalogNode)
+	mux.HandleFunc("GET /v1/catalog/services", s.catalogServices)
+	mux.HandleFunc("GET /v1/catalog/service/{name}", s.catalogService)
+	mux.HandleFunc("GET /v1/health/service/{name}", s.healthService)
+	mux.HandleFunc("GET /v1/health/node/{name}", s.healthNode)
+	mux.HandleFunc("GET /v1/health/checks/{name}", s.healthChecks)
+	mux.HandleFunc("GET /v1/health/state/{state}", s.healthState)
+	mux.HandleFunc("GET /v1/kv/{key...}", s.kv)
 	mux.HandleFunc("GET /v1/catalog/datacenters", s.datacenters)
 	s.uiRoutes(mux)
 	// Unknown paths get the mux's "404 page not found" and a known path with
@@ -89,16 +103,6 @@ func writeJSON(w http.ResponseWriter, v any) {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	_ = enc.Encode(v)
-}
-
-// setQueryMeta sets the headers Consul's API client requires on catalog
-// reads (it refuses a response without a numeric X-Consul-Index). discod
-// has no leader: every agent answers from its own table, so KnownLeader is
-// always true and LastContact 0.
-func (s *Server) setQueryMeta(w http.ResponseWriter) {
-	w.Header().Set("X-Consul-Index", strconv.FormatUint(s.Agent.Table().Index(), 10))
-	w.Header().Set("X-Consul-KnownLeader", "true")
-	w.Header().Set("X-Consul-LastContact", "0")
 }
 
 // checkDC answers true when the request is for this agent's datacenter
@@ -164,7 +168,6 @@ func (s *Server) self(w http.ResponseWriter, r *http.Request) {
 		},
 		Member: AgentMemberOf(local),
 		Meta:   nonNil(c.Meta),
-		Ready:  s.Agent.Ready(),
 		Stats:  s.stats(),
 	})
 }
@@ -212,71 +215,6 @@ func (s *Server) leave(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	w.WriteHeader(http.StatusOK)
-}
-
-// catalogNodeOf converts a table entry into Consul's catalog node shape.
-// The WAN tagged addresses are the node's WAN address when it has one;
-// toWAN (a request from another datacenter) makes it the Address too.
-func catalogNodeOf(m membership.Member, index uint64, toWAN bool) Node {
-	wanIP := m.Addr
-	if m.WANAddr.IsValid() {
-		wanIP = m.WANAddr
-	}
-	addr, wan := m.Addr.String(), wanIP.String()
-	tagged := map[string]string{"lan": addr, "wan": wan}
-	tagged[family("lan", m.Addr)] = addr
-	tagged[family("wan", wanIP)] = wan
-	if toWAN {
-		addr = wan
-	}
-	return Node{
-		ID: m.ID, Node: m.Name, Address: addr, Datacenter: m.Datacenter,
-		TaggedAddresses: tagged, Meta: nonNil(m.Meta),
-		CreateIndex: index, ModifyIndex: index,
-	}
-}
-
-// family returns prefix_ipv4 or prefix_ipv6 for a's address family.
-func family(prefix string, a netip.Addr) string {
-	if a.Is4() {
-		return prefix + "_ipv4"
-	}
-	return prefix + "_ipv6"
-}
-
-// inCatalog says whether a member is listed by the catalog: as in Consul,
-// alive and failed nodes are (until reaped), left ones are not.
-func inCatalog(m membership.Member) bool {
-	return m.State == membership.StateAlive || m.State == membership.StateFailed || m.State == membership.StateLeaving
-}
-
-func (s *Server) catalogNodes(w http.ResponseWriter, r *http.Request) {
-	if !s.checkDC(w, r) {
-		return
-	}
-	s.setQueryMeta(w)
-	index := s.Agent.Table().Index()
-	out := []Node{}
-	for _, m := range s.Agent.Table().Members() {
-		if inCatalog(m) {
-			out = append(out, catalogNodeOf(m, index, fromWAN(r)))
-		}
-	}
-	writeJSON(w, out)
-}
-
-func (s *Server) catalogNode(w http.ResponseWriter, r *http.Request) {
-	if !s.checkDC(w, r) {
-		return
-	}
-	s.setQueryMeta(w)
-	m, ok := s.Agent.Table().LookupFold(r.PathValue("name"))
-	if !ok || !inCatalog(m) {
-		writeJSON(w, nil) // Consul answers an unknown node with null and 200
-		return
-	}
-	n := catalogNodeOf(m, s.Agent.Table().Index(), fromWAN(r))
-	writeJSON(w, CatalogNode{Node: &n, Services: map[string]any{}})
 }
 
 // datacenters lists every known datacenter: this agent's first, then the

@@ -64,6 +64,7 @@ type daemon struct {
 	wan      *membership.Agent // a server's WAN pool agent (wan.go); nil on clients
 	dns      *corefile.Server
 	httpSrv  *http.Server
+	apiDone  chan struct{} // closed by stop: blocked HTTP reads answer at once
 	leaveReq chan struct{} // PUT /v1/agent/leave has left; shut down
 	fatal    chan error    // a background task gave up (retry-join)
 }
@@ -74,6 +75,7 @@ func (d *daemon) start() error {
 		d.log.Warn(w)
 	}
 	d.leaveReq = make(chan struct{}, 1)
+	d.apiDone = make(chan struct{})
 	d.fatal = make(chan error, 1)
 
 	nodeID, err := prepareDataDir(rt.DataDir)
@@ -157,7 +159,7 @@ func (d *daemon) start() error {
 
 	api := &httpapi.Server{Agent: d.agent, Version: version, Domain: rt.Domain, Leave: d.leaveFromAPI,
 		ListenAddr: rt.ClientAddr, Token: rt.HTTPToken, Reload: d.reload, Logs: d.logs,
-		Maintenance: d.setMaintenance}
+		Maintenance: d.setMaintenance, Done: d.apiDone}
 	d.httpSrv = &http.Server{Handler: api.Handler(), ReadHeaderTimeout: 10 * time.Second}
 	for _, l := range []net.Listener{ln, tlsLn} {
 		if l == nil {
@@ -392,6 +394,10 @@ func (d *daemon) wait() int {
 // stop shuts everything down: leave (if graceful) while DNS and HTTP still
 // answer, then DNS, HTTP and finally gossip.
 func (d *daemon) stop(graceful bool) {
+	if d.apiDone != nil {
+		close(d.apiDone) // blocked reads answer now, before leaving takes its time
+		d.apiDone = nil
+	}
 	d.stopWAN(graceful) // wan.go: leave the WAN pool first, then the LAN
 	if d.agent != nil && graceful {
 		_ = d.agent.Leave() // logs its own outcome
