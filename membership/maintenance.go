@@ -3,6 +3,8 @@ package membership
 import (
 	"fmt"
 	"time"
+
+	"github.com/discod/discod/catalog"
 )
 
 // Maintenance mode (Consul's `consul maint`): the node stays in the
@@ -10,8 +12,8 @@ import (
 // of answers while the reason is set.
 
 // DefaultMaintenanceReason is the reason recorded when the operator gives
-// none, Consul's words.
-const DefaultMaintenanceReason = "Maintenance mode is enabled for this node, but no reason was provided."
+// none, Consul's words (the catalog's one home for them).
+const DefaultMaintenanceReason = catalog.DefaultNodeMaintReason
 
 // MaxMaintenanceReason is the longest reason accepted, in bytes: the
 // reason travels in the node metadata, which memberlist caps at 512 bytes

@@ -1,0 +1,218 @@
+package httpapi
+
+import (
+	"context"
+	"errors"
+	"net/http/httptest"
+	"net/netip"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/discod/discod/catalog"
+)
+
+func TestParseQueryOptions(t *testing.T) {
+	tests := []struct {
+		name, query string
+		err         string // "" for none
+		wantIndex   uint64
+		minWait     time.Duration
+		maxWait     time.Duration
+	}{
+		{"none", "", "", 0, DefaultWait, DefaultWait + DefaultWait/16},
+		{"index and wait", "index=42&wait=10s", "", 42, 10 * time.Second, 10*time.Second + 10*time.Second/16},
+		{"milliseconds as consul/api sends", "wait=120000ms", "", 0, 2 * time.Minute, 2*time.Minute + 2*time.Minute/16},
+		{"wait capped", "wait=1h", "", 0, MaxWait, MaxWait + MaxWait/16},
+		{"wait 0 is the default", "wait=0s", "", 0, DefaultWait, DefaultWait + DefaultWait/16},
+		{"bad wait", "wait=soon", "Invalid wait time", 0, 0, 0},
+		{"negative wait", "wait=-1s", "Invalid wait time", 0, 0, 0},
+		{"bad index", "index=abc", "Invalid index", 0, 0, 0},
+		{"negative index", "index=-1", "Invalid index", 0, 0, 0},
+		{"stale alone", "stale", "", 0, DefaultWait, 2 * DefaultWait},
+		{"consistent alone", "consistent=", "", 0, DefaultWait, 2 * DefaultWait},
+		{"stale and consistent", "stale&consistent", "conflicting", 0, 0, 0},
+		{"cached and near ignored", "cached&near=_agent", "", 0, DefaultWait, 2 * DefaultWait},
+		{"filter parses", "filter=" + escape(`Meta.rack == "r1"`), "", 0, DefaultWait, 2 * DefaultWait},
+		{"filter does not parse", "filter=" + escape(`Meta.rack ==`), "Failed to create boolean expression evaluator", 0, 0, 0},
+		{"filter names no field", "filter=" + escape(`Nope == 1`), `filter "Nope == 1"`, 0, 0, 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := httptest.NewRequest("GET", "/v1/catalog/nodes?"+tt.query, nil)
+			o, err := parseQueryOptions(r, &Node{})
+			if tt.err != "" {
+				var qe *queryError
+				if err == nil || !errors.As(err, &qe) || !strings.Contains(err.Error(), tt.err) {
+					t.Fatalf("err = %v; want a queryError containing %q", err, tt.err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if o.index != tt.wantIndex || o.wait < tt.minWait || o.wait > tt.maxWait {
+				t.Errorf("index %d wait %v; want %d and wait in [%v, %v]", o.index, o.wait, tt.wantIndex, tt.minWait, tt.maxWait)
+			}
+		})
+	}
+}
+
+func escape(s string) string {
+	r := strings.NewReplacer(" ", "%20", `"`, "%22", "=", "%3D")
+	return r.Replace(s)
+}
+
+// returned runs fn in a goroutine and returns a channel closed when it
+// returns, for asserting that a blocking call is (still) blocked.
+func returned(fn func()) <-chan struct{} {
+	ch := make(chan struct{})
+	go func() { defer close(ch); fn() }()
+	return ch
+}
+
+// stillBlocked polls ch a few times over a short bounded period and
+// reports whether it stayed open.
+func stillBlocked(ch <-chan struct{}) bool {
+	for range 20 {
+		select {
+		case <-ch:
+			return false
+		case <-time.After(5 * time.Millisecond):
+		}
+	}
+	return true
+}
+
+func waitClosed(t *testing.T, ch <-chan struct{}, what string) {
+	t.Helper()
+	select {
+	case <-ch:
+	case <-time.After(10 * time.Second):
+		t.Fatalf("%s: still blocked after 10 s", what)
+	}
+}
+
+func TestBlockerRun(t *testing.T) {
+	node := func(name, addr string) catalog.Node {
+		return catalog.Node{Name: name, Addr: netip.MustParseAddr(addr), Datacenter: "dc1", State: catalog.StateAlive}
+	}
+	// nodeQuery is a blocking read of one node's services.
+	nodeQuery := func(s *catalog.Store, name string) func(ws *catalog.WatchSet) (uint64, error) {
+		return func(ws *catalog.WatchSet) (uint64, error) {
+			_, _, _, idx := s.NodeServices(name, ws)
+			return idx, nil
+		}
+	}
+	tests := []struct {
+		name string
+		// minIndex computes the index to block on from the store.
+		minIndex func(s *catalog.Store, cur uint64) uint64
+		// change runs while the query is blocked (nil: none); wake says
+		// whether the query must then return.
+		change func(s *catalog.Store)
+		wake   bool
+		// blocks says whether the query blocks at all.
+		blocks bool
+	}{
+		{"index 0 answers at once", func(*catalog.Store, uint64) uint64 { return 0 }, nil, false, false},
+		{"index below the result's answers at once", func(_ *catalog.Store, cur uint64) uint64 { return cur - 1 }, nil, false, false},
+		{"index above the store's answers at once", func(s *catalog.Store, _ uint64) uint64 { return s.Index() + 1000 }, nil, false, false},
+		{"another node's change does not wake", func(_ *catalog.Store, cur uint64) uint64 { return cur },
+			func(s *catalog.Store) { s.Upsert(node("other", "127.0.0.179")) }, false, true},
+		{"own change wakes", func(_ *catalog.Store, cur uint64) uint64 { return cur },
+			func(s *catalog.Store) { s.SetState("web", catalog.StateFailed) }, true, true},
+		{"own records wake", func(_ *catalog.Store, cur uint64) uint64 { return cur },
+			func(s *catalog.Store) {
+				s.ReplaceRecords("web", catalog.Version{Epoch: 1, Seq: 1}, []catalog.Service{{ID: "api", Name: "api", Port: 80}}, nil)
+			}, true, true},
+		{"removal wakes", func(_ *catalog.Store, cur uint64) uint64 { return cur },
+			func(s *catalog.Store) { s.RemoveNode("web") }, true, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := catalog.NewStore()
+			s.Upsert(node("web", "127.0.0.178"))
+			stats := &blockStats{}
+			b := &blocker{store: s, stats: stats}
+			_, _, _, cur := s.NodeServices("web", nil)
+			min := tt.minIndex(s, cur)
+			var got uint64
+			ctx, cancel := context.WithCancel(context.Background())
+			ch := returned(func() { got, _ = b.run(ctx, min, time.Minute, nodeQuery(s, "web")) })
+			t.Cleanup(func() { cancel(); <-ch })
+			if !tt.blocks {
+				waitClosed(t, ch, "non-blocking query")
+				if got != cur {
+					t.Errorf("index %d; want the result's %d", got, cur)
+				}
+				return
+			}
+			if !stillBlocked(ch) {
+				t.Fatal("query returned without a change")
+			}
+			if n := stats.blocked.Load(); n != 1 {
+				t.Errorf("blocked gauge %d; want 1", n)
+			}
+			tt.change(s)
+			if !tt.wake {
+				if !stillBlocked(ch) {
+					t.Fatal("query woken by a change to another result")
+				}
+				return // the cleanup ends it through its context
+			}
+			waitClosed(t, ch, "query after its own change")
+			if got <= min {
+				t.Errorf("index %d after the change; want > %d", got, min)
+			}
+			if stats.blocked.Load() != 0 || stats.wakeups.Load() < 1 {
+				t.Errorf("blocked %d wakeups %d; want 0 and ≥1", stats.blocked.Load(), stats.wakeups.Load())
+			}
+		})
+	}
+}
+
+func TestBlockerEnds(t *testing.T) {
+	s := catalog.NewStore()
+	query := func(ws *catalog.WatchSet) (uint64, error) { return s.NodesIndex(ws), nil }
+	t.Run("timer", func(t *testing.T) {
+		b := &blocker{store: s, stats: &blockStats{}}
+		var got uint64
+		ch := returned(func() { got, _ = b.run(context.Background(), s.Index(), 20*time.Millisecond, query) })
+		waitClosed(t, ch, "query past its wait")
+		if got != s.NodesIndex(nil) {
+			t.Errorf("index %d; want the unchanged result's %d", got, s.NodesIndex(nil))
+		}
+	})
+	t.Run("done", func(t *testing.T) {
+		done := make(chan struct{})
+		b := &blocker{store: s, stats: &blockStats{}, done: done}
+		ch := returned(func() { _, _ = b.run(context.Background(), s.Index(), time.Hour, query) })
+		if !stillBlocked(ch) {
+			t.Fatal("returned before done closed")
+		}
+		close(done)
+		waitClosed(t, ch, "query after done closed")
+	})
+	t.Run("context", func(t *testing.T) {
+		ctx, cancel := context.WithCancel(context.Background())
+		b := &blocker{store: s, stats: &blockStats{}}
+		ch := returned(func() { _, _ = b.run(ctx, s.Index(), time.Hour, query) })
+		if !stillBlocked(ch) {
+			t.Fatal("returned before the context ended")
+		}
+		cancel()
+		waitClosed(t, ch, "query after its context ended")
+	})
+	t.Run("error", func(t *testing.T) {
+		b := &blocker{store: s, stats: &blockStats{}}
+		boom := errors.New("boom")
+		_, err := b.run(context.Background(), s.Index(), time.Hour, func(*catalog.WatchSet) (uint64, error) { return 0, boom })
+		if !errors.Is(err, boom) {
+			t.Errorf("err = %v; want boom", err)
+		}
+	})
+	if n := s.Watchers(); n != 0 {
+		t.Errorf("%d watch sets left registered", n)
+	}
+}
