@@ -25,7 +25,7 @@ import (
 // 127.0.0.176–127.0.0.190.
 
 // conformanceAgent starts a gossip agent named name on addr.
-func conformanceAgent(t *testing.T, name, addr string) *membership.Agent {
+func conformanceAgent(t testing.TB, name, addr string) *membership.Agent {
 	t.Helper()
 	c := membership.DefaultConfig()
 	c.NodeName = name
