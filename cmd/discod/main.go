@@ -36,6 +36,7 @@ func commands() []command {
 		{"reload", "Makes the local agent re-read its config files and Corefile", runReload},
 		{"validate", "Checks config files and a Corefile without starting", runValidate},
 		{"version", "Prints the discod version", runVersion},
+		{"watch", "Follows nodes, services or checks and runs a handler on changes", runWatch},
 	}
 }
 
