@@ -238,6 +238,10 @@ func TestConsulAPIReads(t *testing.T) {
 		if err != nil || len(entries) != 1 || entries[0].Node.Node != "web-2" {
 			t.Errorf("filtered = %+v, %v; want web-2", entries, err)
 		}
+		entries, _, err = c.Health().Service("web", "", false, &api.QueryOptions{Filter: `any Checks as c { c.Status == "critical" }`})
+		if err != nil || len(entries) != 1 || entries[0].Node.Node != "web-2" {
+			t.Errorf("filtered on checks = %+v, %v; want web-2", entries, err)
+		}
 		entries, meta, err = c.Health().Service("nope", "", false, nil)
 		indexOK(t, "Health().Service(nope)", meta, err)
 		if entries == nil || len(entries) != 0 {
