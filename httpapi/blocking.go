@@ -148,7 +148,7 @@ func (b *blocker) run(ctx context.Context, minIndex uint64, wait time.Duration, 
 	for {
 		ws := catalog.NewWatchSet()
 		idx, err := query(ws)
-		if err != nil || minIndex == 0 || idx > minIndex || minIndex > b.store.Index() {
+		if err != nil || !b.mustWait(minIndex, idx) {
 			ws.Close()
 			return idx, err
 		}
@@ -175,6 +175,14 @@ func (b *blocker) run(ctx context.Context, minIndex uint64, wait time.Duration, 
 	}
 }
 
+// mustWait reports whether a result at idx has to wait for a query
+// blocking on minIndex: minIndex is set, the result has not passed it, and
+// it is not above the store's index (a client that kept an index across a
+// restart of the agent is answered at once).
+func (b *blocker) mustWait(minIndex, idx uint64) bool {
+	return minIndex != 0 && idx <= minIndex && minIndex <= b.store.Index()
+}
+
 // readFunc computes one attempt of a read: the body to answer with and
 // the result's index, registering ws on the keys the result depends on.
 type readFunc func(o *queryOptions, ws *catalog.WatchSet) (any, uint64, error)
@@ -185,7 +193,9 @@ type notFound struct{}
 // read serves one indexed read: it parses the query options (400 on a bad
 // one), runs fn as a blocking query, and writes the last result with the
 // query headers. sample is the filterable element of the result (nil when
-// the endpoint takes no ?filter=).
+// the endpoint takes no ?filter=). A read that has to wait is parked
+// (park.go) when the connection allows it, so that it holds no more than
+// its connection and one small goroutine while it waits.
 func (s *Server) read(w http.ResponseWriter, r *http.Request, sample any, fn readFunc) {
 	o, err := parseQueryOptions(r, sample)
 	if err != nil {
@@ -196,12 +206,30 @@ func (s *Server) read(w http.ResponseWriter, r *http.Request, sample any, fn rea
 		return
 	}
 	var body any
-	idx, err := s.blocker().run(r.Context(), o.index, o.wait, func(ws *catalog.WatchSet) (uint64, error) {
+	query := func(ws *catalog.WatchSet) (uint64, error) {
 		var idx uint64
 		var err error
 		body, idx, err = fn(&o, ws)
 		return idx, err
-	})
+	}
+	b := s.blocker()
+	if o.index != 0 {
+		idx, err := query(nil)
+		if err != nil || !b.mustWait(o.index, idx) {
+			s.answer(w, idx, err, body)
+			return
+		}
+		if s.park(w, r, b, o, query, &body) {
+			return
+		}
+	}
+	idx, err := b.run(r.Context(), o.index, o.wait, query)
+	s.answer(w, idx, err, body)
+}
+
+// answer writes the outcome of a read: its error, or body with the query
+// headers at idx (404 for notFound).
+func (s *Server) answer(w http.ResponseWriter, idx uint64, err error, body any) {
 	if err != nil {
 		s.readError(w, err)
 		return

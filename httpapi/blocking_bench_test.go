@@ -23,19 +23,22 @@ import (
 // BenchmarkBlockedRequests holds many blocking reads of /v1/catalog/nodes
 // in one agent, the clients in a process of their own (this test binary
 // run again as TestBlockedRequestsClient), then makes one change that
-// touches them all. It reports the agent's memory per blocked request
+// touches them all, with blocked reads parked (park.go) and, for
+// comparison, held in their handlers. It reports the agent's memory per blocked request
 // (heap and stacks, after a GC) and the wake-up latency from the change to
 // each client's first byte (p50, p99, max). Run it once per size:
 //
 //	go test -run '^$' -bench BlockedRequests -benchtime 1x ./httpapi/
 func BenchmarkBlockedRequests(b *testing.B) {
 	raiseNoFile(b)
-	for _, n := range []int{100, 1000, 10000} {
-		b.Run(strconv.Itoa(n), func(b *testing.B) {
-			for range b.N {
-				benchBlocked(b, n)
-			}
-		})
+	for _, mode := range []string{"parked", "handler"} {
+		for _, n := range []int{100, 1000, 10000} {
+			b.Run(mode+"/"+strconv.Itoa(n), func(b *testing.B) {
+				for range b.N {
+					benchBlocked(b, n, mode == "handler")
+				}
+			})
+		}
 	}
 }
 
@@ -52,10 +55,12 @@ func raiseNoFile(tb testing.TB) {
 	}
 }
 
-func benchBlocked(b *testing.B, n int) {
+func benchBlocked(b *testing.B, n int, inHandler bool) {
 	b.StopTimer()
 	a := conformanceAgent(b, "bench-agent", "127.0.0.176")
-	s := &Server{Agent: a, ListenAddr: netip.MustParseAddr("127.0.0.176")}
+	done := make(chan struct{})
+	defer close(done)
+	s := &Server{Agent: a, ListenAddr: netip.MustParseAddr("127.0.0.176"), Done: done, noPark: inHandler}
 	ln, err := net.Listen("tcp", "127.0.0.176:0")
 	if err != nil {
 		b.Fatal(err)

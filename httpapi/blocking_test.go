@@ -3,8 +3,11 @@ package httpapi
 import (
 	"context"
 	"errors"
+	"net"
+	"net/http"
 	"net/http/httptest"
 	"net/netip"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -215,4 +218,54 @@ func TestBlockerEnds(t *testing.T) {
 	if n := s.Watchers(); n != 0 {
 		t.Errorf("%d watch sets left registered", n)
 	}
+}
+
+// TestBlockedReadEndsOnDone checks that a blocked read, parked or held in
+// its handler, answers at once with its current result when Server.Done
+// closes (the agent leaves or shuts down).
+func TestBlockedReadEndsOnDone(t *testing.T) {
+	for _, noPark := range []bool{false, true} {
+		t.Run(map[bool]string{false: "parked", true: "in handler"}[noPark], func(t *testing.T) {
+			a := conformanceAgent(t, "agent-one", "127.0.0.186")
+			done := make(chan struct{})
+			s := &Server{Agent: a, Done: done, noPark: noPark}
+			ts := serveOn(t, "127.0.0.186", s.Handler())
+			idx := a.Table().NodesIndex(nil)
+			var code int
+			var header http.Header
+			ch := returned(func() {
+				resp, err := http.Get(ts.URL + "/v1/catalog/nodes?index=" + strconv.FormatUint(idx, 10) + "&wait=60s")
+				if err != nil {
+					t.Errorf("blocking read: %v", err)
+					return
+				}
+				resp.Body.Close()
+				code, header = resp.StatusCode, resp.Header
+			})
+			if !stillBlocked(ch) {
+				t.Fatal("the read returned while nothing changed")
+			}
+			if n := s.blockStats.blocked.Load(); n != 1 {
+				t.Errorf("blocked gauge %d; want 1", n)
+			}
+			close(done)
+			waitClosed(t, ch, "blocked read after Done closed")
+			if code != 200 || header.Get("X-Consul-Index") != strconv.FormatUint(idx, 10) {
+				t.Errorf("answer %d, index %q; want 200 at %d", code, header.Get("X-Consul-Index"), idx)
+			}
+		})
+	}
+}
+
+// serveOn runs h on addr (port chosen by the kernel) until the test ends.
+func serveOn(t *testing.T, addr string, h http.Handler) *httptest.Server {
+	t.Helper()
+	ln, err := net.Listen("tcp", addr+":0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := &httptest.Server{Listener: ln, Config: &http.Server{Handler: h}}
+	ts.Start()
+	t.Cleanup(ts.Close)
+	return ts
 }

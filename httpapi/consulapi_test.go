@@ -63,7 +63,8 @@ func conformanceServer(t *testing.T) (*api.Client, *membership.Agent, *httptest.
 	st.ReplaceRecords("web-2", v, []catalog.Service{{ID: "web", Name: "web", Tags: []string{"v2"}, Port: 80, Weights: catalog.DefaultWeights}},
 		[]catalog.Check{{CheckID: "web-ttl", Name: "web TTL", Status: catalog.StatusCritical, ServiceID: "web", Type: "ttl"}})
 
-	s := &Server{Agent: a, Version: "test", Domain: "consul.", ListenAddr: netip.MustParseAddr("127.0.0.176")}
+	done := make(chan struct{}) // ends the requests still parked when the test ends
+	s := &Server{Agent: a, Version: "test", Domain: "consul.", ListenAddr: netip.MustParseAddr("127.0.0.176"), Done: done}
 	var n atomic.Int64
 	h := s.Handler()
 	ln, err := net.Listen("tcp", "127.0.0.176:0")
@@ -76,6 +77,7 @@ func conformanceServer(t *testing.T) (*api.Client, *membership.Agent, *httptest.
 	})}}
 	ts.Start()
 	t.Cleanup(ts.Close)
+	t.Cleanup(func() { close(done) })
 	c, err := api.NewClient(&api.Config{Address: ts.Listener.Addr().String()})
 	if err != nil {
 		t.Fatal(err)

@@ -51,6 +51,7 @@ type Server struct {
 	Done <-chan struct{}
 
 	blockStats blockStats // blocking reads, for the metrics (blocking.go)
+	noPark     bool       // hold blocked reads in their handler (park.go), for comparison
 }
 
 // Handler returns the API's routes.
