@@ -187,6 +187,10 @@ func (w *walker) object(prefix string, m map[string]any) {
 			w.value(s, path, raw)
 			continue
 		}
+		if path == watchesSetting.key {
+			w.watches(path, raw) // watches.go
+			continue
+		}
 		if blocks[path] {
 			objs, err := asObjects(raw)
 			if err != nil {

@@ -64,9 +64,14 @@ type daemon struct {
 	wan      *membership.Agent // a server's WAN pool agent (wan.go); nil on clients
 	dns      *corefile.Server
 	httpSrv  *http.Server
-	apiDone  chan struct{} // closed by stop: blocked HTTP reads answer at once
 	leaveReq chan struct{} // PUT /v1/agent/leave has left; shut down
 	fatal    chan error    // a background task gave up (retry-join)
+
+	// apiDone is closed by stop: blocked HTTP reads answer at once.
+	apiDone chan struct{}
+	// stopWatches ends the watches block's watches (watches.go); nil when
+	// none run.
+	stopWatches func()
 }
 
 func (d *daemon) start() error {
@@ -173,6 +178,9 @@ func (d *daemon) start() error {
 	}
 
 	d.banner(httpAddr)
+	if err := d.startWatches(httpAddr); err != nil {
+		return err
+	}
 
 	if len(rt.StartJoin) > 0 {
 		n, err := d.agent.Join(rt.StartJoin)
@@ -394,6 +402,9 @@ func (d *daemon) wait() int {
 // stop shuts everything down: leave (if graceful) while DNS and HTTP still
 // answer, then DNS, HTTP and finally gossip.
 func (d *daemon) stop(graceful bool) {
+	if d.stopWatches != nil {
+		d.stopWatches()
+	}
 	if d.apiDone != nil {
 		close(d.apiDone) // blocked reads answer now, before leaving takes its time
 		d.apiDone = nil
