@@ -38,8 +38,10 @@
 // above the store's (the client kept it across a restart), answers at
 // once. Each attempt registers a fresh catalog.WatchSet on the keys of its
 // own result, so a blocked request wakes only when its answer may have
-// changed; it holds no goroutine besides the handler's and polls nothing,
-// and Server.Done makes every one answer at once at shutdown. A bad wait
+// changed, and nothing polls. A request that has to wait is parked
+// (park.go): its connection is taken over from net/http and it waits in
+// one small goroutine of its own, answering with "Connection: close";
+// Server.Done makes every one answer at once at shutdown. A bad wait
 // or index is a 400 ("Invalid wait time", "Invalid index"), as is ?stale
 // with ?consistent; either alone, ?cached and ?near are accepted and change
 // nothing (every read is local; there are no coordinates). ?filter= is a
