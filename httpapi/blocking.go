@@ -139,7 +139,8 @@ type blocker struct {
 }
 
 // run calls query with a fresh WatchSet until the index it returns is
-// above minIndex, and returns that index. It returns the last result's
+// above minIndex, and returns that index. query must accept a nil
+// WatchSet (a read that registers nothing). It returns the last result's
 // index at once when minIndex is 0 or above the store's current index (the
 // client kept an index across a restart of the agent), and when wait has
 // passed, ctx has ended or done is closed. An error from query ends it.
@@ -172,6 +173,13 @@ func (b *blocker) run(ctx context.Context, minIndex uint64, wait time.Duration, 
 			return idx, nil
 		}
 		b.stats.wakeups.Add(1)
+		// Most wake-ups pass the index: check without registering a watch
+		// set (a store-wide lock) and register one only to wait again.
+		// Nothing is missed: the attempt that registers reads the store
+		// again.
+		if idx, err := query(nil); err != nil || !b.mustWait(minIndex, idx) {
+			return idx, err
+		}
 	}
 }
 
