@@ -224,17 +224,28 @@ func TestBlockerEnds(t *testing.T) {
 // its handler, answers at once with its current result when Server.Done
 // closes (the agent leaves or shuts down).
 func TestBlockedReadEndsOnDone(t *testing.T) {
-	for _, noPark := range []bool{false, true} {
-		t.Run(map[bool]string{false: "parked", true: "in handler"}[noPark], func(t *testing.T) {
+	tests := []struct {
+		name   string
+		noPark bool
+		path   string
+		index  func(*catalog.Store) uint64
+		code   int
+	}{
+		{"parked", false, "/v1/catalog/nodes", func(s *catalog.Store) uint64 { return s.NodesIndex(nil) }, 200},
+		{"in handler", true, "/v1/catalog/nodes", func(s *catalog.Store) uint64 { return s.NodesIndex(nil) }, 200},
+		{"kv parked", false, "/v1/kv/fabio/config", (*catalog.Store).BaseIndex, 404},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
 			a := conformanceAgent(t, "agent-one", "127.0.0.186")
 			done := make(chan struct{})
-			s := &Server{Agent: a, Done: done, noPark: noPark}
+			s := &Server{Agent: a, Done: done, noPark: tt.noPark}
 			ts := serveOn(t, "127.0.0.186", s.Handler())
-			idx := a.Table().NodesIndex(nil)
+			idx := tt.index(a.Table())
 			var code int
 			var header http.Header
 			ch := returned(func() {
-				resp, err := http.Get(ts.URL + "/v1/catalog/nodes?index=" + strconv.FormatUint(idx, 10) + "&wait=60s")
+				resp, err := http.Get(ts.URL + tt.path + "?index=" + strconv.FormatUint(idx, 10) + "&wait=60s")
 				if err != nil {
 					t.Errorf("blocking read: %v", err)
 					return
@@ -250,8 +261,31 @@ func TestBlockedReadEndsOnDone(t *testing.T) {
 			}
 			close(done)
 			waitClosed(t, ch, "blocked read after Done closed")
-			if code != 200 || header.Get("X-Consul-Index") != strconv.FormatUint(idx, 10) {
-				t.Errorf("answer %d, index %q; want 200 at %d", code, header.Get("X-Consul-Index"), idx)
+			if code != tt.code || header.Get("X-Consul-Index") != strconv.FormatUint(idx, 10) {
+				t.Errorf("answer %d, index %q; want %d at %d", code, header.Get("X-Consul-Index"), tt.code, idx)
+			}
+		})
+	}
+}
+
+func TestBlockingWait(t *testing.T) {
+	tests := []struct {
+		query string
+		want  time.Duration
+	}{
+		{"", 0},
+		{"index=0&wait=10s", 0},
+		{"index=5", DefaultWait + DefaultWait/16},
+		{"index=5&wait=60s", 60*time.Second + 60*time.Second/16},
+		{"index=5&wait=2h", MaxWait + MaxWait/16},
+		{"index=5&wait=bad", 0},
+		{"index=x&wait=10s", 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.query, func(t *testing.T) {
+			r := httptest.NewRequest("GET", "/v1/catalog/nodes?"+tt.query, nil)
+			if got := blockingWait(r); got != tt.want {
+				t.Errorf("blockingWait = %v; want %v", got, tt.want)
 			}
 		})
 	}

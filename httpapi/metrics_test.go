@@ -29,6 +29,9 @@ func TestMetricsPrometheus(t *testing.T) {
 		`discod_member_events_total{event="reap"} 0`,
 		`discod_member_events_total{event="conflict"} 0`,
 		"# TYPE discod_member_events_total counter",
+		"discod_http_blocked_requests 0",
+		"# TYPE discod_http_blocking_wakeups_total counter",
+		"discod_catalog_index ",
 		"go_goroutines", // the default gatherer is served too
 	} {
 		if !strings.Contains(body, want) {
