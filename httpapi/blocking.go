@@ -138,21 +138,28 @@ type blocker struct {
 	stats *blockStats
 }
 
+// attempt computes a read once: its result, the result's index and an
+// error, registering ws (which may be nil: then nothing) on the keys the
+// result depends on.
+type attempt func(ws *catalog.WatchSet) (any, uint64, error)
+
 // run calls query with a fresh WatchSet until the index it returns is
-// above minIndex, and returns that index. query must accept a nil
-// WatchSet (a read that registers nothing). It returns the last result's
-// index at once when minIndex is 0 or above the store's current index (the
-// client kept an index across a restart of the agent), and when wait has
-// passed, ctx has ended or done is closed. An error from query ends it.
-func (b *blocker) run(ctx context.Context, minIndex uint64, wait time.Duration, query func(ws *catalog.WatchSet) (uint64, error)) (uint64, error) {
+// above minIndex, and returns that result. It returns at once when
+// minIndex is 0 or above the store's current index (the client kept an
+// index across a restart of the agent), and with the current result when
+// wait has passed, ctx has ended or done is closed. An error from query
+// ends it. A waiting request keeps no result (it may be large): the one
+// it returns is computed after the wait.
+func (b *blocker) run(ctx context.Context, minIndex uint64, wait time.Duration, query attempt) (any, uint64, error) {
 	var timeout <-chan time.Time
 	for {
 		ws := catalog.NewWatchSet()
-		idx, err := query(ws)
+		body, idx, err := query(ws)
 		if err != nil || !b.mustWait(minIndex, idx) {
 			ws.Close()
-			return idx, err
+			return body, idx, err
 		}
+		body = nil
 		if timeout == nil {
 			t := time.NewTimer(wait)
 			defer t.Stop()
@@ -169,16 +176,16 @@ func (b *blocker) run(ctx context.Context, minIndex uint64, wait time.Duration, 
 		}
 		b.stats.blocked.Add(-1)
 		ws.Close()
-		if !woken {
-			return idx, nil
+		if woken {
+			b.stats.wakeups.Add(1)
 		}
-		b.stats.wakeups.Add(1)
 		// Most wake-ups pass the index: check without registering a watch
 		// set (a store-wide lock) and register one only to wait again.
 		// Nothing is missed: the attempt that registers reads the store
 		// again.
-		if idx, err := query(nil); err != nil || !b.mustWait(minIndex, idx) {
-			return idx, err
+		body, idx, err = query(nil)
+		if !woken || err != nil || !b.mustWait(minIndex, idx) {
+			return body, idx, err
 		}
 	}
 }
@@ -213,25 +220,19 @@ func (s *Server) read(w http.ResponseWriter, r *http.Request, sample any, fn rea
 	if !s.checkDC(w, r) {
 		return
 	}
-	var body any
-	query := func(ws *catalog.WatchSet) (uint64, error) {
-		var idx uint64
-		var err error
-		body, idx, err = fn(&o, ws)
-		return idx, err
-	}
+	query := func(ws *catalog.WatchSet) (any, uint64, error) { return fn(&o, ws) }
 	b := s.blocker()
 	if o.index != 0 {
-		idx, err := query(nil)
+		body, idx, err := query(nil)
 		if err != nil || !b.mustWait(o.index, idx) {
 			s.answer(w, idx, err, body)
 			return
 		}
-		if s.park(w, r, b, o, query, &body) {
+		if s.park(w, r, b, o, query) {
 			return
 		}
 	}
-	idx, err := b.run(r.Context(), o.index, o.wait, query)
+	body, idx, err := b.run(r.Context(), o.index, o.wait, query)
 	s.answer(w, idx, err, body)
 }
 

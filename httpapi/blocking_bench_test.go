@@ -23,7 +23,7 @@ import (
 // BenchmarkBlockedRequests holds many blocking reads of /v1/catalog/nodes
 // in one agent, the clients in a process of their own (this test binary
 // run again as TestBlockedRequestsClient), then makes one change that
-// touches them all, with blocked reads parked (park.go) and, for
+// touches them all, with a catalog of 1 or 200 nodes, with blocked reads parked (park.go) and, for
 // comparison, held in their handlers. It reports the agent's memory per blocked request
 // (heap and stacks, after a GC) and the wake-up latency from the change to
 // each client's first byte (p50, p99, max). Run it once per size:
@@ -32,12 +32,14 @@ import (
 func BenchmarkBlockedRequests(b *testing.B) {
 	raiseNoFile(b)
 	for _, mode := range []string{"parked", "handler"} {
-		for _, n := range []int{100, 1000, 10000} {
-			b.Run(mode+"/"+strconv.Itoa(n), func(b *testing.B) {
-				for range b.N {
-					benchBlocked(b, n, mode == "handler")
-				}
-			})
+		for _, nodes := range []int{1, 200} {
+			for _, n := range []int{100, 1000, 10000} {
+				b.Run(fmt.Sprintf("%s/nodes=%d/%d", mode, nodes, n), func(b *testing.B) {
+					for range b.N {
+						benchBlocked(b, n, nodes, mode == "handler")
+					}
+				})
+			}
 		}
 	}
 }
@@ -55,7 +57,7 @@ func raiseNoFile(tb testing.TB) {
 	}
 }
 
-func benchBlocked(b *testing.B, n int, inHandler bool) {
+func benchBlocked(b *testing.B, n, nodes int, inHandler bool) {
 	b.StopTimer()
 	a := conformanceAgent(b, "bench-agent", "127.0.0.176")
 	done := make(chan struct{})
@@ -68,6 +70,10 @@ func benchBlocked(b *testing.B, n int, inHandler bool) {
 	srv := &http.Server{Handler: s.Handler()}
 	go func() { _ = srv.Serve(ln) }()
 	defer srv.Close()
+	for i := 1; i < nodes; i++ {
+		a.Table().Upsert(catalog.Node{Name: fmt.Sprintf("node-%d", i), Addr: netip.AddrFrom4([4]byte{10, 0, byte(i >> 8), byte(i)}),
+			Datacenter: "dc1", State: catalog.StateAlive, Meta: map[string]string{"rack": "r1"}})
+	}
 	index := a.Table().NodesIndex(nil)
 
 	runtime.GC()

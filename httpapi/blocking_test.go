@@ -101,10 +101,10 @@ func TestBlockerRun(t *testing.T) {
 		return catalog.Node{Name: name, Addr: netip.MustParseAddr(addr), Datacenter: "dc1", State: catalog.StateAlive}
 	}
 	// nodeQuery is a blocking read of one node's services.
-	nodeQuery := func(s *catalog.Store, name string) func(ws *catalog.WatchSet) (uint64, error) {
-		return func(ws *catalog.WatchSet) (uint64, error) {
-			_, _, _, idx := s.NodeServices(name, ws)
-			return idx, nil
+	nodeQuery := func(s *catalog.Store, name string) attempt {
+		return func(ws *catalog.WatchSet) (any, uint64, error) {
+			_, svcs, _, idx := s.NodeServices(name, ws)
+			return svcs, idx, nil
 		}
 	}
 	tests := []struct {
@@ -142,7 +142,7 @@ func TestBlockerRun(t *testing.T) {
 			min := tt.minIndex(s, cur)
 			var got uint64
 			ctx, cancel := context.WithCancel(context.Background())
-			ch := returned(func() { got, _ = b.run(ctx, min, time.Minute, nodeQuery(s, "web")) })
+			ch := returned(func() { _, got, _ = b.run(ctx, min, time.Minute, nodeQuery(s, "web")) })
 			t.Cleanup(func() { cancel(); <-ch })
 			if !tt.blocks {
 				waitClosed(t, ch, "non-blocking query")
@@ -177,11 +177,11 @@ func TestBlockerRun(t *testing.T) {
 
 func TestBlockerEnds(t *testing.T) {
 	s := catalog.NewStore()
-	query := func(ws *catalog.WatchSet) (uint64, error) { return s.NodesIndex(ws), nil }
+	query := func(ws *catalog.WatchSet) (any, uint64, error) { return nil, s.NodesIndex(ws), nil }
 	t.Run("timer", func(t *testing.T) {
 		b := &blocker{store: s, stats: &blockStats{}}
 		var got uint64
-		ch := returned(func() { got, _ = b.run(context.Background(), s.Index(), 20*time.Millisecond, query) })
+		ch := returned(func() { _, got, _ = b.run(context.Background(), s.Index(), 20*time.Millisecond, query) })
 		waitClosed(t, ch, "query past its wait")
 		if got != s.NodesIndex(nil) {
 			t.Errorf("index %d; want the unchanged result's %d", got, s.NodesIndex(nil))
@@ -190,7 +190,7 @@ func TestBlockerEnds(t *testing.T) {
 	t.Run("done", func(t *testing.T) {
 		done := make(chan struct{})
 		b := &blocker{store: s, stats: &blockStats{}, done: done}
-		ch := returned(func() { _, _ = b.run(context.Background(), s.Index(), time.Hour, query) })
+		ch := returned(func() { _, _, _ = b.run(context.Background(), s.Index(), time.Hour, query) })
 		if !stillBlocked(ch) {
 			t.Fatal("returned before done closed")
 		}
@@ -200,7 +200,7 @@ func TestBlockerEnds(t *testing.T) {
 	t.Run("context", func(t *testing.T) {
 		ctx, cancel := context.WithCancel(context.Background())
 		b := &blocker{store: s, stats: &blockStats{}}
-		ch := returned(func() { _, _ = b.run(ctx, s.Index(), time.Hour, query) })
+		ch := returned(func() { _, _, _ = b.run(ctx, s.Index(), time.Hour, query) })
 		if !stillBlocked(ch) {
 			t.Fatal("returned before the context ended")
 		}
@@ -210,7 +210,7 @@ func TestBlockerEnds(t *testing.T) {
 	t.Run("error", func(t *testing.T) {
 		b := &blocker{store: s, stats: &blockStats{}}
 		boom := errors.New("boom")
-		_, err := b.run(context.Background(), s.Index(), time.Hour, func(*catalog.WatchSet) (uint64, error) { return 0, boom })
+		_, _, err := b.run(context.Background(), s.Index(), time.Hour, func(*catalog.WatchSet) (any, uint64, error) { return nil, 0, boom })
 		if !errors.Is(err, boom) {
 			t.Errorf("err = %v; want boom", err)
 		}

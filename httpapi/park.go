@@ -1,13 +1,13 @@
 package httpapi
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"io"
-	"net"
 	"net/http"
+	"net/url"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/discod/discod/catalog"
@@ -32,9 +32,13 @@ const parkWriteTimeout = 10 * time.Second
 
 // park takes r's connection over and answers it from a goroutine of its
 // own once query's index passes o.index (blocker.run). It reports false,
-// having done nothing, when the connection cannot be taken over. body is
-// where query leaves the result.
-func (s *Server) park(w http.ResponseWriter, r *http.Request, b *blocker, o queryOptions, query func(*catalog.WatchSet) (uint64, error), body *any) bool {
+// having done nothing, when the connection cannot be taken over.
+//
+// Parked requests for the same read, woken by the same change, share one
+// encoded answer (answerCache): the first computes it, the others write
+// it, so a change seen by 10,000 watchers of a large result is encoded
+// once, not 10,000 times.
+func (s *Server) park(w http.ResponseWriter, r *http.Request, b *blocker, o queryOptions, query attempt) bool {
 	hj, ok := w.(http.Hijacker)
 	if !ok || s.noPark || r.Method != http.MethodGet || r.ProtoMajor != 1 {
 		return false
@@ -43,17 +47,94 @@ func (s *Server) park(w http.ResponseWriter, r *http.Request, b *blocker, o quer
 	if err != nil {
 		return false
 	}
+	key := r.URL.Path + "?" + withoutBlocking(r.URL.Query()) + "|" + r.Header.Get(ForwardedHeader)
 	go func() {
 		defer conn.Close()
+		// A woken request first looks for an answer another request
+		// computed for the same read past its index (the probe after a
+		// wake-up is the attempt with no watch set).
+		shared := func(ws *catalog.WatchSet) (any, uint64, error) {
+			if ws == nil {
+				if a := s.answers.get(key); a != nil && a.index > o.index {
+					return a, a.index, nil
+				}
+			}
+			return query(ws)
+		}
 		// The request's context ends as the handler returns: the wait is
 		// bounded by its timer and Server.Done instead.
-		idx, err := b.run(context.Background(), o.index, o.wait, query)
-		var out bufferedResponse
-		s.answer(&out, idx, err, *body)
+		body, idx, err := b.run(context.Background(), o.index, o.wait, shared)
+		var raw []byte
+		if a, ok := body.(*sharedAnswer); ok && err == nil {
+			raw = a.raw
+		} else {
+			var out bufferedResponse
+			s.answer(&out, idx, err, body)
+			raw = out.bytes()
+			if err == nil {
+				s.answers.put(key, &sharedAnswer{index: idx, raw: raw})
+			}
+		}
 		_ = conn.SetWriteDeadline(time.Now().Add(parkWriteTimeout))
-		_ = out.writeTo(conn)
+		_, _ = conn.Write(raw)
 	}()
 	return true
+}
+
+// withoutBlocking returns q encoded without index and wait: the part of a
+// read's query that decides its result.
+func withoutBlocking(q url.Values) string {
+	q.Del("index")
+	q.Del("wait")
+	return q.Encode()
+}
+
+// sharedAnswer is one encoded answer of a parked read: the whole HTTP
+// response, at the result's index.
+type sharedAnswer struct {
+	index uint64
+	raw   []byte
+}
+
+// answerCache keeps, for each read (path and query but index and wait),
+// the newest encoded answer of a parked request. A woken request may
+// write it when its index is past the request's own: it is a real answer
+// to that read at that index, as blocking queries promise (a change after
+// it is seen by the client's next read at once). It is bounded in bytes
+// and emptied whole when full.
+type answerCache struct {
+	mu    sync.Mutex
+	m     map[string]*sharedAnswer
+	bytes int
+}
+
+// maxAnswerCache bounds the bytes answerCache holds.
+const maxAnswerCache = 32 << 20
+
+func (c *answerCache) get(key string) *sharedAnswer {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.m[key]
+}
+
+// put keeps a as the answer of key unless a newer one is kept.
+func (c *answerCache) put(key string, a *sharedAnswer) {
+	if len(a.raw) > maxAnswerCache/8 {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if old := c.m[key]; old != nil {
+		if old.index >= a.index {
+			return
+		}
+		c.bytes -= len(old.raw)
+	}
+	if c.m == nil || c.bytes+len(a.raw) > maxAnswerCache {
+		c.m, c.bytes = map[string]*sharedAnswer{}, 0
+	}
+	c.m[key] = a
+	c.bytes += len(a.raw)
 }
 
 // bufferedResponse is an http.ResponseWriter that keeps the answer, for a
@@ -85,9 +166,9 @@ func (b *bufferedResponse) Write(p []byte) (int, error) {
 	return b.body.Write(p)
 }
 
-// writeTo writes the answer as an HTTP/1.1 response that closes the
+// bytes returns the answer as an HTTP/1.1 response that closes the
 // connection.
-func (b *bufferedResponse) writeTo(c net.Conn) error {
+func (b *bufferedResponse) bytes() []byte {
 	b.WriteHeader(http.StatusOK)
 	h := b.Header()
 	h.Set("Date", time.Now().UTC().Format(http.TimeFormat))
@@ -96,9 +177,8 @@ func (b *bufferedResponse) writeTo(c net.Conn) error {
 		StatusCode: b.code, ProtoMajor: 1, ProtoMinor: 1, Header: h,
 		ContentLength: int64(b.body.Len()), Body: io.NopCloser(&b.body), Close: true,
 	}
-	bw := bufio.NewWriterSize(c, min(b.body.Len()+1024, 64<<10))
-	if err := resp.Write(bw); err != nil {
-		return err
-	}
-	return bw.Flush()
+	var out bytes.Buffer
+	out.Grow(b.body.Len() + 512)
+	_ = resp.Write(&out) // a bytes.Buffer does not fail
+	return out.Bytes()
 }

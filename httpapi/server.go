@@ -50,8 +50,9 @@ type Server struct {
 	// shuts down, before it stops the HTTP server. nil never closes.
 	Done <-chan struct{}
 
-	blockStats blockStats // blocking reads, for the metrics (blocking.go)
-	noPark     bool       // hold blocked reads in their handler (park.go), for comparison
+	blockStats blockStats  // blocking reads, for the metrics (blocking.go)
+	noPark     bool        // hold blocked reads in their handler (park.go), for comparison
+	answers    answerCache // encoded answers shared by parked reads (park.go)
 }
 
 // Handler returns the API's routes.
