@@ -303,3 +303,40 @@ func serveOn(t *testing.T, addr string, h http.Handler) *httptest.Server {
 	t.Cleanup(ts.Close)
 	return ts
 }
+
+// TestParkedClientGone checks that a parked read whose client closes its
+// connection is ended by the sweep, long before its wait.
+func TestParkedClientGone(t *testing.T) {
+	a := conformanceAgent(t, "agent-one", "127.0.0.187")
+	done := make(chan struct{})
+	t.Cleanup(func() { close(done) })
+	s := &Server{Agent: a, Done: done}
+	s.parkedConns.interval = 20 * time.Millisecond
+	ts := serveOn(t, "127.0.0.187", s.Handler())
+	conn, err := net.Dial("tcp", ts.Listener.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	idx := strconv.FormatUint(a.Table().NodesIndex(nil), 10)
+	if _, err := conn.Write([]byte("GET /v1/catalog/nodes?index=" + idx + "&wait=10m HTTP/1.1\r\nHost: x\r\n\r\n")); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the read to park", func() bool { return s.blockStats.blocked.Load() == 1 })
+	conn.Close()
+	waitFor(t, "the sweep to end the read", func() bool { return s.blockStats.blocked.Load() == 0 })
+	if s.blockStats.wakeups.Load() != 0 {
+		t.Errorf("wakeups %d; want 0 (the client left, nothing changed)", s.blockStats.wakeups.Load())
+	}
+}
+
+// waitFor polls cond until it holds, for at most 10 s.
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}

@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"strconv"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/discod/discod/catalog"
@@ -22,9 +23,8 @@ import (
 // own on its watch set, its timer and Server.Done; when it wakes it
 // computes the answer, writes it with "Connection: close" and closes the
 // connection. The costs: the client opens a new connection for its next
-// read (clients of blocking queries do so anyway after the wait), and a
-// client that goes away while parked is noticed only when the request
-// wakes or its wait ends. A connection that cannot be taken over (HTTP/2,
+// read, and a client that goes away while parked is noticed by a sweep
+// every parkSweepInterval rather than at once (parkedConns). A connection that cannot be taken over (HTTP/2,
 // a test recorder) and HEAD requests wait in their handler as before.
 
 // parkWriteTimeout bounds writing a parked request's answer.
@@ -48,8 +48,21 @@ func (s *Server) park(w http.ResponseWriter, r *http.Request, b *blocker, o quer
 		return false
 	}
 	key := r.URL.Path + "?" + withoutBlocking(r.URL.Query()) + "|" + r.Header.Get(ForwardedHeader)
+	// The request's context ends as the handler returns: the wait is
+	// bounded by its timer, Server.Done and the sweep for clients that went
+	// away (parkedConns) instead.
+	ctx, cancel := context.WithCancel(context.Background())
+	pc := &parkedConn{cancel: cancel}
+	if sc, ok := conn.(syscall.Conn); ok {
+		pc.raw, _ = sc.SyscallConn()
+	}
 	go func() {
 		defer conn.Close()
+		defer cancel()
+		if pc.raw != nil {
+			s.parkedConns.add(pc, s.Done)
+			defer s.parkedConns.remove(pc)
+		}
 		// A woken request first looks for an answer another request
 		// computed for the same read past its index (the probe after a
 		// wake-up is the attempt with no watch set).
@@ -61,9 +74,10 @@ func (s *Server) park(w http.ResponseWriter, r *http.Request, b *blocker, o quer
 			}
 			return query(ws)
 		}
-		// The request's context ends as the handler returns: the wait is
-		// bounded by its timer and Server.Done instead.
-		body, idx, err := b.run(context.Background(), o.index, o.wait, shared)
+		body, idx, err := b.run(ctx, o.index, o.wait, shared)
+		if ctx.Err() != nil {
+			return // the client went away
+		}
 		var raw []byte
 		if a, ok := body.(*sharedAnswer); ok && err == nil {
 			raw = a.raw
@@ -79,6 +93,93 @@ func (s *Server) park(w http.ResponseWriter, r *http.Request, b *blocker, o quer
 		_, _ = conn.Write(raw)
 	}()
 	return true
+}
+
+// parkSweepInterval is how often parked connections are checked for
+// clients that went away.
+const parkSweepInterval = 5 * time.Second
+
+// parkedConns is the set of parked requests whose connection can be
+// checked. While it is not empty, one goroutine per Server looks at each
+// connection every parkSweepInterval, without reading from it
+// (peerGone), and ends the requests whose client has closed it: a parked
+// request's connection is not read by net/http any more, so nothing else
+// would notice before the request wakes or its wait ends, and a client
+// that opens and drops blocking reads could otherwise pile them up.
+type parkedConns struct {
+	mu      sync.Mutex
+	m       map[*parkedConn]struct{}
+	running bool
+	// interval overrides parkSweepInterval when not 0 (tests).
+	interval time.Duration
+}
+
+// parkedConn is one parked request: its connection and what ends it.
+type parkedConn struct {
+	raw    syscall.RawConn
+	cancel context.CancelFunc
+}
+
+func (p *parkedConns) add(pc *parkedConn, done <-chan struct{}) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.m == nil {
+		p.m = map[*parkedConn]struct{}{}
+	}
+	p.m[pc] = struct{}{}
+	if !p.running {
+		p.running = true
+		every := parkSweepInterval
+		if p.interval != 0 {
+			every = p.interval
+		}
+		go p.sweep(done, every)
+	}
+}
+
+func (p *parkedConns) remove(pc *parkedConn) {
+	p.mu.Lock()
+	delete(p.m, pc)
+	p.mu.Unlock()
+}
+
+// sweep ends the parked requests whose client went away, every
+// interval, until the set is empty or done closes.
+func (p *parkedConns) sweep(done <-chan struct{}, every time.Duration) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-done:
+		case <-t.C:
+		}
+		p.mu.Lock()
+		if len(p.m) == 0 || isClosed(done) {
+			p.running = false
+			p.mu.Unlock()
+			return
+		}
+		list := make([]*parkedConn, 0, len(p.m))
+		for pc := range p.m {
+			list = append(list, pc)
+		}
+		p.mu.Unlock()
+		for _, pc := range list {
+			if peerGone(pc.raw) {
+				pc.cancel()
+			}
+		}
+	}
+}
+
+// isClosed reports whether done (which may be nil) is closed.
+func isClosed(done <-chan struct{}) bool {
+	select {
+	case <-done:
+		return true
+	default:
+		return false
+	}
 }
 
 // withoutBlocking returns q encoded without index and wait: the part of a

@@ -50,9 +50,10 @@ type Server struct {
 	// shuts down, before it stops the HTTP server. nil never closes.
 	Done <-chan struct{}
 
-	blockStats blockStats  // blocking reads, for the metrics (blocking.go)
-	noPark     bool        // hold blocked reads in their handler (park.go), for comparison
-	answers    answerCache // encoded answers shared by parked reads (park.go)
+	blockStats  blockStats  // blocking reads, for the metrics (blocking.go)
+	noPark      bool        // hold blocked reads in their handler (park.go), for comparison
+	answers     answerCache // encoded answers shared by parked reads (park.go)
+	parkedConns parkedConns // parked reads, swept for clients that went away (park.go)
 }
 
 // Handler returns the API's routes.
