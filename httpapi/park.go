@@ -17,15 +17,17 @@ import (
 // Parking a blocking read. Held in its handler, a blocked request costs
 // what net/http keeps for a connection in use: the connection's goroutine
 // with a grown stack, a second goroutine that watches for the client going
-// away, and about 10 KiB of read and write buffers — some 26 KiB in all.
+// away, and about 10 KiB of read and write buffers — some 27 KiB in all.
 // A parked request instead takes the connection over (http.Hijacker),
 // lets net/http drop all of that, and waits in one small goroutine of its
 // own on its watch set, its timer and Server.Done; when it wakes it
-// computes the answer, writes it with "Connection: close" and closes the
-// connection. The costs: the client opens a new connection for its next
-// read, and a client that goes away while parked is noticed by a sweep
-// every parkSweepInterval rather than at once (parkedConns). A connection that cannot be taken over (HTTP/2,
-// a test recorder) and HEAD requests wait in their handler as before.
+// computes the answer (or takes the one another parked request computed
+// for the same read, answerCache), writes it with "Connection: close" and
+// closes the connection. The costs: the client opens a new connection for
+// its next read, and a client that goes away while parked is noticed by a
+// sweep every parkSweepInterval rather than at once (parkedConns). A
+// connection that cannot be taken over (HTTP/2, a test recorder) and HEAD
+// requests wait in their handler as before.
 
 // parkWriteTimeout bounds writing a parked request's answer.
 const parkWriteTimeout = 10 * time.Second
