@@ -11,7 +11,7 @@ import (
 
 // helpCommands are the commands docs/cli.md documents, in its order.
 var helpCommands = []string{"agent", "members", "join", "leave", "force-leave", "maint", "keygen", "keyring",
-	"corefile", "reload", "monitor", "info", "validate"}
+	"corefile", "reload", "monitor", "info", "validate", "watch"}
 
 const cliDocHeader = "# discod command reference\n\n" +
 	"Every command's `-h` text, exactly as the binary prints it (a test,\n" +
