@@ -299,6 +299,15 @@ func TestConsulAPIReads(t *testing.T) {
 			t.Errorf("checks in maintenance %+v, %v", checks, err)
 		}
 	})
+	t.Run("agent members filter", func(t *testing.T) {
+		ms, err := c.Agent().MembersOpts(api.MembersOpts{Filter: `Tags.role == "consul"`})
+		if err != nil || len(ms) != 1 || ms[0].Name != "agent-one" {
+			t.Errorf("members filtered on role = %+v, %v; want agent-one", ms, err)
+		}
+		if _, err := c.Agent().MembersOpts(api.MembersOpts{Filter: `Name ==`}); err == nil || !strings.Contains(err.Error(), "400") {
+			t.Errorf("bad members filter: err %v; want a 400", err)
+		}
+	})
 	t.Run("kv", func(t *testing.T) {
 		pair, meta, err := c.KV().Get("fabio/config", nil)
 		indexOK(t, "KV().Get", meta, err)

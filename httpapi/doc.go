@@ -8,7 +8,7 @@
 //
 // # Endpoints
 //
-//	GET  /v1/agent/members          members, Consul's shape (?wan=1: the WAN pool, servers only)
+//	GET  /v1/agent/members          members, Consul's shape (?wan=1: the WAN pool, servers only; ?filter=)
 //	GET  /v1/agent/self             this agent's config and member entry
 //	GET  /v1/agent/health           "ok" while the process serves HTTP
 //	GET  /v1/agent/ready            200 once -bootstrap-expect is met, else 503

@@ -152,10 +152,20 @@ func (s *Server) members(w http.ResponseWriter, r *http.Request) {
 	if a == nil {
 		return
 	}
+	f, err := newFilter(r.URL.Query().Get("filter"), &AgentMember{})
+	if err != nil {
+		httpError(w, http.StatusBadRequest, err.Error())
+		return
+	}
 	ms := a.Table().Members()
 	out := make([]AgentMember, 0, len(ms))
 	for _, m := range ms {
 		out = append(out, AgentMemberOf(m))
+	}
+	out, err = filterList(f, out)
+	if err != nil {
+		httpError(w, http.StatusBadRequest, err.Error())
+		return
 	}
 	writeJSON(w, out)
 }
