@@ -1,11 +1,9 @@
 package httpapi
 
 import (
-	"fmt"
 	"net/http"
 	"net/netip"
 	"slices"
-	"strconv"
 	"strings"
 
 	"github.com/discod/discod/catalog"
@@ -212,23 +210,6 @@ func (s *Server) kv(w http.ResponseWriter, r *http.Request) {
 	s.read(w, r, nil, func(*queryOptions, *catalog.WatchSet) (any, uint64, error) {
 		return notFound{}, s.Agent.Table().BaseIndex(), nil
 	})
-}
-
-// parsePassing reads ?passing (present, empty or a true boolean).
-func parsePassing(r *http.Request) (bool, error) {
-	q := r.URL.Query()
-	if !q.Has("passing") {
-		return false, nil
-	}
-	v := q.Get("passing")
-	if v == "" {
-		return true, nil
-	}
-	b, err := strconv.ParseBool(v)
-	if err != nil {
-		return false, &queryError{fmt.Sprintf("Invalid value for ?passing: %q is not a boolean", v)}
-	}
-	return b, nil
 }
 
 func nonNilSlice(s []string) []string {

@@ -3,6 +3,7 @@ package httpapi
 import (
 	"fmt"
 	"net/http"
+	"strconv"
 
 	"github.com/discod/discod/catalog"
 )
@@ -70,6 +71,23 @@ func (s *Server) healthService(w http.ResponseWriter, r *http.Request) {
 		out, err := filterList(o.filter, out)
 		return out, idx, err
 	})
+}
+
+// parsePassing reads ?passing (present, empty or a true boolean).
+func parsePassing(r *http.Request) (bool, error) {
+	q := r.URL.Query()
+	if !q.Has("passing") {
+		return false, nil
+	}
+	v := q.Get("passing")
+	if v == "" {
+		return true, nil
+	}
+	b, err := strconv.ParseBool(v)
+	if err != nil {
+		return false, &queryError{fmt.Sprintf("Invalid value for ?passing: %q is not a boolean", v)}
+	}
+	return b, nil
 }
 
 // allPassing reports whether every check passes (Consul's ?passing drops
