@@ -1,12 +1,14 @@
 package httpapi
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/netip"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/discod/discod/internal/logstream"
 	"github.com/discod/discod/membership"
@@ -54,6 +56,8 @@ type Server struct {
 	noPark      bool        // hold blocked reads in their handler (park.go), for comparison
 	answers     answerCache // encoded answers shared by parked reads (park.go)
 	parkedConns parkedConns // parked reads, swept for clients that went away (park.go)
+	doneOnce    sync.Once
+	doneCtx     context.Context // ends when Done closes (federation.go)
 }
 
 // Handler returns the API's routes.
