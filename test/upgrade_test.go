@@ -103,7 +103,7 @@ func TestRollingUpgrade(t *testing.T) {
 	new1.p.Kill()
 	waitFor(t, 40*time.Second, "new-one failed on old-server", func() bool { return memberStatus(t, ipOld+":8500", "new-one") == "failed" })
 
-	new2 = startAgent(t, "new-two", ipNew2, "-node=new-two", "-bind="+ipNew2, "-client="+ipNew2, "-join", ipOld)
+	startAgent(t, "new-two", ipNew2, "-node=new-two", "-bind="+ipNew2, "-client="+ipNew2, "-join", ipOld)
 	waitFor(t, 15*time.Second, "new-two back on old-server", func() bool { return memberStatus(t, ipOld+":8500", "new-two") == "alive" })
 	if code := old.signal(syscall.SIGTERM); code != 0 {
 		t.Fatalf("old-server exit %d", code)
