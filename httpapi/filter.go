@@ -28,8 +28,8 @@ func newFilter(expr string, sample any) (*filter, error) {
 	}
 	ev, err := bexpr.CreateEvaluator(expr)
 	if err != nil {
-		// Consul's own words, which clients and users grep for.
-		return nil, fmt.Errorf("Failed to create boolean expression evaluator: filter %q: %s", expr, oneLine(err.Error())) //lint:ignore ST1005 Consul's message
+		//lint:ignore ST1005 Consul's own words, which clients and users grep for
+		return nil, fmt.Errorf("Failed to create boolean expression evaluator: filter %q: %s", expr, oneLine(err.Error()))
 	}
 	f := &filter{expr: expr, eval: ev}
 	if _, err := f.match(sample); err != nil {
