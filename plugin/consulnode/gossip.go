@@ -46,6 +46,7 @@ type gossipSetup struct {
 	seed        [][]byte          // `encrypt KEY`: the key a new keyring file starts with
 	keyringFile string            // where the keyring is kept; "" with neither keyring_file nor data_dir
 	keyringSet  bool              // keyring_file was given (not derived from data_dir)
+	dataDir     string            // data_dir, created by OnStartup; "" without
 }
 
 // givenOption is one gossip option of the block.
@@ -280,7 +281,7 @@ func (g *gossipOptions) setup(c *caddy.Controller, given []givenOption) (gossipS
 		cfg.SnapshotPath = filepath.Join(g.dataDir, membership.SnapshotFile)
 	}
 	cfg.Logger = newAgentLogger()
-	gs.stock, gs.config, gs.join, gs.rejoin = true, cfg, g.join, g.rejoin
+	gs.stock, gs.config, gs.join, gs.rejoin, gs.dataDir = true, cfg, g.join, g.rejoin, g.dataDir
 	if g.encrypt != nil {
 		gs.seed = [][]byte{g.encrypt}
 	}
@@ -324,6 +325,11 @@ func (gs *gossipSetup) refuse(owner *membership.Agent) error {
 // keyring file, so only OnStartup calls it.
 func (gs *gossipSetup) agentConfig() (membership.Config, error) {
 	cfg := gs.config
+	if gs.dataDir != "" {
+		if err := os.MkdirAll(gs.dataDir, 0o700); err != nil {
+			return cfg, fmt.Errorf("data_dir: %w", err)
+		}
+	}
 	keys, stale, err := membership.LoadKeyring(gs.keyringFile, gs.seed)
 	if err != nil {
 		return cfg, fmt.Errorf("gossip keyring: %w (fix or remove the file; `encrypt KEY` seeds a new one)", err)
@@ -338,11 +344,6 @@ func (gs *gossipSetup) agentConfig() (membership.Config, error) {
 	cfg.Keys = keys
 	if keys != nil {
 		cfg.KeyringPath = gs.keyringFile
-	}
-	if dir := filepath.Dir(cfg.SnapshotPath); cfg.SnapshotPath != "" {
-		if err := os.MkdirAll(dir, 0o700); err != nil {
-			return cfg, fmt.Errorf("data_dir: %w", err)
-		}
 	}
 	return cfg, nil
 }

@@ -120,9 +120,9 @@ func TestParseGossipOptions(t *testing.T) {
 // TestStartupKeyring: the keyring file follows the rules of discod's data
 // dir: `encrypt` seeds a new file, an existing file wins (it follows
 // rotations), a keyring_file that does not exist needs `encrypt`, and a
-// broken file is an error naming it.
+// broken file is an error naming it. The data dir is created if missing.
 func TestStartupKeyring(t *testing.T) {
-	dir := t.TempDir()
+	dir := filepath.Join(t.TempDir(), "state", "gossip")
 	start := func(t *testing.T, opts string) (*ConsulNode, error) {
 		t.Helper()
 		cn, err := parse(caddy.NewTestController("dns", "consulnode {\n node k1\n bind 127.0.2.40:0\n"+opts+"}"))
@@ -146,7 +146,7 @@ func TestStartupKeyring(t *testing.T) {
 	}
 
 	t.Run("encrypt seeds the data dir", func(t *testing.T) {
-		cn, err := start(t, " encrypt "+testKey+"\n data_dir "+dir+"\n")
+		cn, err := start(t, " encrypt "+testKey+"\n data_dir "+dir+"\n") // dir does not exist yet
 		if err != nil {
 			t.Fatal(err)
 		}
