@@ -55,9 +55,9 @@ type nodeMeta struct {
 	Build      string
 	Meta       map[string]string
 	// Leaving is set in the last metadata update a node gossips before its
-	// leave message. memberlist v0.7.0 does not tell an event delegate
-	// whether a node left or failed (Node.State is never filled in), so
-	// this flag is how peers tell a graceful leave from a failure.
+	// leave message: the previous release's leave intent, read as one
+	// (leaving.go). This build still writes it for that release's agents;
+	// remove next release.
 	Leaving bool
 
 	// DNSAddr and HTTPAddr are where other agents reach the node's DNS
