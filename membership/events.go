@@ -52,8 +52,6 @@ func (e *events) apply(n *memberlist.Node, s State) {
 		State:       s,
 		ProtocolMin: n.PMin, ProtocolMax: n.PMax, ProtocolCur: n.PCur,
 		DelegateMin: n.DMin, DelegateMax: n.DMax, DelegateCur: n.DCur,
-
-		DatacentersPartial: meta.DatacentersPartial,
 	}
 	if m.Role == "" {
 		m.Role = RoleClient
@@ -110,6 +108,7 @@ func (a *Agent) decideApply(old *Member, n *memberlist.Node, meta nodeMeta, m *M
 		a.intents.note(in, time.Now())
 	}
 	a.classifyEvent(old, m)
+	keepDatacenters(old, m) // datacenters.go
 	if old == nil {
 		return applyWrite
 	}

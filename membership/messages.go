@@ -84,6 +84,8 @@ func (a *Agent) handleMsg(b []byte) {
 		if len(fields) == 3 {
 			a.handleLeaveIntent(fields[0], fields[1], fields[2])
 		}
+	case msgDatacenters:
+		a.handleDatacenters(fields) // datacenters.go
 	case msgRecordsDelta, msgRecordsSet, msgRecordsPull, msgRecordsDigest:
 		a.handleRecordsMsg(b) // records.go
 	}
