@@ -3,7 +3,6 @@ package membership
 import (
 	"net"
 	"net/netip"
-	"strings"
 	"time"
 
 	"github.com/hashicorp/memberlist"
@@ -104,8 +103,8 @@ const (
 // is recorded as an intent first. It runs inside the table's UpdateNode,
 // under its lock, so the decision and the write are one step.
 func (a *Agent) decideApply(old *Member, n *memberlist.Node, meta nodeMeta, m *Member) applyOutcome {
-	if in, ok := metaIntent(n, meta); ok && !strings.EqualFold(n.Name, a.cfg.NodeName) {
-		a.intents.note(in, time.Now())
+	if in, ok := metaIntent(n, meta); ok {
+		a.intents.note(in, time.Now()) // our own too: our metadata is the truth about us
 	}
 	a.classifyEvent(old, m)
 	keepDatacenters(old, m) // datacenters.go
