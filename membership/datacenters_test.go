@@ -58,6 +58,9 @@ func TestDatacenterListWhole(t *testing.T) {
 		t.Errorf("after a metadata update of s1: %d datacenters; want %d", len(got), len(want))
 	}
 
+	// A member the server does not know yet gets a change only at its next
+	// push/pull: wait until s1 knows c2.
+	waitFor(t, 10*time.Second, "c2 alive on s1", func() bool { return state(s, "c2") == StateAlive })
 	s.setDatacenters(many[:2])
 	waitFor(t, 10*time.Second, "c1 and c2 to follow the shorter list", func() bool {
 		return slices.Equal(c.Datacenters(), want[:3]) && slices.Equal(late.Datacenters(), want[:3])
