@@ -109,6 +109,11 @@ func (a *Agent) publishOwnDatacenters(dcs []string) bool {
 	}
 	msg := encodeMsg(msgDatacenters, append([]string{l.Name, l.Run, strconv.FormatUint(l.Version, 10)}, l.Datacenters...)...)
 	for _, n := range a.ml.Members() {
+		select {
+		case <-a.stop:
+			return true // stopping: push/pull carried it, or the restart will
+		default:
+		}
 		if n.Name == a.cfg.NodeName {
 			continue
 		}
