@@ -1,6 +1,7 @@
 package membership
 
 import (
+	"strings"
 	"time"
 
 	"github.com/hashicorp/memberlist"
@@ -36,8 +37,15 @@ func (a *Agent) announceLeaving() {
 
 // applyLeaving records that the run run of node name (in any case) is
 // leaving. An intent about another run (an old packet, or a node
-// restarted since) is ignored. The check and the write are one UpdateNode.
+// restarted since) is ignored, and so is one about this node: only the
+// node itself decides that it leaves (its own leaving flag, Leave), so a
+// peer's message naming it is hostile or confused. The check and the
+// write are one UpdateNode.
 func (a *Agent) applyLeaving(name, run string) {
+	if strings.EqualFold(name, a.cfg.NodeName) {
+		a.log.Warn("ignoring a peer's leave intent about this node", "node", name)
+		return
+	}
 	m, changed := a.table.UpdateNode(name, func(cur *Member) (Member, bool) {
 		if cur == nil || cur.Run == "" || cur.Run != run || cur.State != StateAlive {
 			return Member{}, false
