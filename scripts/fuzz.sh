@@ -8,11 +8,16 @@
 #   scripts/fuzz.sh                 # every target, 5 minutes each
 #   FUZZTIME=30s scripts/fuzz.sh    # a quick pass
 #   scripts/fuzz.sh FuzzHostilePeer # the targets named
+#   KEEP=40 scripts/fuzz.sh         # also keep up to 40 of the inputs the
+#                                   # run found interesting as committed seeds
 set -euo pipefail
 cd "$(dirname "$0")/.."
 GO=${GO:-go}
 FUZZTIME=${FUZZTIME:-5m}
 PARALLEL=${PARALLEL:-1}
+KEEP=${KEEP:-0}
+module=$($GO list -m)
+cache=$($GO env GOCACHE)/fuzz
 
 # package target, one per line: every func Fuzz* in a _test.go file.
 targets=$(grep -rlE --include='*_test.go' '^func Fuzz[A-Za-z0-9_]*\(f \*testing\.F\)' . |
@@ -32,4 +37,9 @@ fi
 echo "$targets" | while read -r pkg name; do
 	echo "== $name ($pkg) for $FUZZTIME"
 	$GO test -run '^$' -fuzz "^${name}\$" -fuzztime "$FUZZTIME" -parallel "$PARALLEL" "$pkg"
+	if [ "$KEEP" -gt 0 ] && [ -d "$cache/$module/${pkg#./}/$name" ]; then
+		mkdir -p "$pkg/testdata/fuzz/$name"
+		find "$cache/$module/${pkg#./}/$name" -type f | sort | head -n "$KEEP" |
+			xargs -r cp -t "$pkg/testdata/fuzz/$name/"
+	fi
 done
