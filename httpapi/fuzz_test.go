@@ -60,6 +60,7 @@ var fuzzRoutes = []struct{ method, path string }{
 	{"GET", "/v1/health/checks/{}"},
 	{"GET", "/v1/health/node/{}"},
 	{"GET", "/v1/health/state/{}"},
+	{"GET", "/v1/kv/{}"},
 	{"GET", "/ui/"},
 	{"GET", "/ui/members.json"},
 }
