@@ -63,6 +63,7 @@ var fuzzRoutes = []struct{ method, path string }{
 	{"GET", "/v1/kv/{}"},
 	{"GET", "/ui/"},
 	{"GET", "/ui/members.json"},
+	{"GET", "/ui/static/{}"},
 }
 
 // fuzzServer is the API of a lone agent with its own services and checks,
