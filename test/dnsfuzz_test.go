@@ -488,7 +488,7 @@ func TestDNSConformanceLimits(t *testing.T) {
 		{"question cut after the type", []string{"udp", "tcp"}, append(header(3, 1, 0, 0, 0), q[:len(q)-2]...), dns.RcodeFormatError,
 			dns.RcodeRefused, "miekg/dns unpacks a cut-short question with class 0, and CoreDNS refuses class 0 before any plugin runs"},
 		{"two OPT records (RFC 6891 §6.1.1)", []string{"udp", "tcp"}, twoOPT(), dns.RcodeFormatError,
-			dns.RcodeSuccess, "CoreDNS reads the first OPT; the consulnode plugin sees the query and could refuse it (not fixed yet)"},
+			dns.RcodeSuccess, "CoreDNS reads the first OPT and passes the query on; the consulnode plugin answers FORMERR (fixed in discod)"},
 		{"UDP query larger than 512 bytes", []string{"udp"}, bigQuery(), dns.RcodeSuccess,
 			dns.RcodeFormatError, "CoreDNS's dnsserver.Server.ServePacket builds its dns.Server without UDPSize, so miekg/dns reads 512 bytes of a UDP query"},
 	}
