@@ -19,10 +19,6 @@ func TestMetricsPrometheus(t *testing.T) {
 		t.Fatalf("status %d, Content-Type %q", resp.StatusCode, resp.Header.Get("Content-Type"))
 	}
 	for _, want := range []string{
-		`discod_members{datacenter="dc1",status="alive"} 1`,
-		`discod_members{datacenter="dc1",status="failed"} 1`,
-		`discod_members{datacenter="dc1",status="left"} 1`,
-		`discod_members{datacenter="dc1",status="leaving"} 0`,
 		`discod_member_events_total{event="join"} 1`,
 		`discod_member_events_total{event="failure"} 1`,
 		`discod_member_events_total{event="leave"} 1`,
@@ -37,6 +33,11 @@ func TestMetricsPrometheus(t *testing.T) {
 		if !strings.Contains(body, want) {
 			t.Errorf("prometheus output lacks %q", want)
 		}
+	}
+	// The member gauge is plugin/consulnode's coredns_consulnode_members
+	// (tested there); this package must not serve a second one.
+	if strings.Contains(body, "discod_members") {
+		t.Error("prometheus output has discod_members; the member gauge is coredns_consulnode_members")
 	}
 }
 
@@ -62,12 +63,12 @@ func TestMetricsJSON(t *testing.T) {
 		}
 		return 0, false
 	}
-	for _, tt := range []struct {
-		dc, status string
-		want       float32
-	}{{"dc1", "alive", 1}, {"dc1", "failed", 1}, {"dc1", "leaving", 0}, {"dc2", "alive", 1}, {"dc2", "failed", 0}} {
-		if v, ok := gauge("discod_members", map[string]string{"datacenter": tt.dc, "status": tt.status}); !ok || v != tt.want {
-			t.Errorf("gauge discod_members{%s,%s} = %v, %v; want %v", tt.dc, tt.status, v, ok, tt.want)
+	if _, ok := gauge("discod_catalog_index", map[string]string{}); !ok {
+		t.Error("gauge discod_catalog_index missing from the JSON")
+	}
+	for _, g := range m.Gauges {
+		if g.Name == "discod_members" {
+			t.Errorf("gauge discod_members served; the member gauge is coredns_consulnode_members")
 		}
 	}
 	if _, ok := gauge("go_goroutines", map[string]string{}); !ok {
@@ -119,8 +120,8 @@ func TestMetricNames(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(mfs) != 5 {
-		t.Fatalf("gathered %d metric families; want 5 (discod_members, discod_member_events_total, "+
+	if len(mfs) != 4 {
+		t.Fatalf("gathered %d metric families; want 4 (discod_member_events_total, "+
 			"discod_http_blocked_requests, discod_http_blocking_wakeups_total, discod_catalog_index)", len(mfs))
 	}
 	problems, err := promlint.NewWithMetricFamilies(mfs).Lint()

@@ -46,8 +46,9 @@ const (
 
 // nodeMeta is what a node tells the others about itself in memberlist's
 // node metadata, which memberlist caps at memberlist.MetaMaxSize (512)
-// bytes. Larger state (services, checks) will travel in push/pull state and
-// user messages, not here.
+// bytes, of which the operator's node_meta pairs get NodeMetaBudget
+// (meta_budget.go). Services and checks travel in user messages and the
+// push/pull state (records_wire.go, records_sync.go), not here.
 type nodeMeta struct {
 	ID         string
 	Datacenter string
