@@ -1,9 +1,13 @@
 package config
 
 import (
+	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/discod/discod/membership"
 )
 
 // TestSharedRules checks the settings whose rule lives in package dnsrules
@@ -49,5 +53,17 @@ func TestSharedRules(t *testing.T) {
 			}
 			wantContains(t, loadErr(t, oneIP, args...).Error(), tt.want...)
 		})
+	}
+}
+
+// TestReferenceNodeMetaBudget keeps REFERENCE.md's number for the
+// node_meta budget equal to membership.NodeMetaBudget.
+func TestReferenceNodeMetaBudget(t *testing.T) {
+	data, err := os.ReadFile("REFERENCE.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := fmt.Sprintf("**%d bytes**", membership.NodeMetaBudget); !strings.Contains(string(data), want) {
+		t.Errorf("REFERENCE.md does not give the node_meta budget as %s", want)
 	}
 }

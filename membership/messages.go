@@ -12,8 +12,9 @@ import (
 // message types never break older nodes. The records messages (types 16
 // to 19, the services and checks each agent owns) are in records_wire.go.
 const (
-	msgForceLeave byte = 1 // node name, "1" to prune
-	msgLeaving    byte = 4 // node name, run ID: sent straight to every member by a node about to leave
+	msgForceLeave  byte = 1 // node name, "1" to prune
+	msgLeaving     byte = 4 // node name, run ID: the previous release's leave intent (leaving.go); remove next release
+	msgLeaveIntent byte = 5 // node name, run ID, generation: a node's leave intent (leaving.go)
 )
 
 // broadcast is one queued user message. Messages about the same node
@@ -76,10 +77,16 @@ func (a *Agent) handleMsg(b []byte) {
 		if len(fields) == 5 {
 			a.handleKeyringResp(fields)
 		}
-	case msgLeaving:
+	case msgLeaving: // previous release; remove next release
 		if len(fields) == 2 {
-			a.applyLeaving(fields[0], fields[1])
+			a.handleLegacyLeaving(fields[0], fields[1])
 		}
+	case msgLeaveIntent:
+		if len(fields) == 3 {
+			a.handleLeaveIntent(fields[0], fields[1], fields[2])
+		}
+	case msgDatacenters:
+		a.handleDatacenters(fields) // datacenters.go
 	case msgRecordsDelta, msgRecordsSet, msgRecordsPull, msgRecordsDigest:
 		a.handleRecordsMsg(b) // records.go
 	}

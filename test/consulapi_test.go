@@ -137,7 +137,7 @@ func TestConsulClientNodes(t *testing.T) {
 	if code := two.signal(syscall.SIGTERM); code != 0 {
 		t.Fatalf("api-two exit %d", code)
 	}
-	idx = waitChange("leave", ch, 1)
+	waitChange("leave", ch, 1)
 	testproc.WaitFor(t, 10*time.Second, "the watch handler on the leave", func() bool { return handled() >= 3 })
 	two = startAgent(t, "api-two", ip2, twoArgs...)
 	testproc.WaitFor(t, 15*time.Second, "api-two back", func() bool { return memberStatus(t, ip1+":8500", "api-two") == "alive" })

@@ -2,7 +2,6 @@ package test
 
 import (
 	"encoding/json"
-	"fmt"
 	"io"
 	"net/http"
 	"os"
@@ -160,6 +159,6 @@ func put(t *testing.T, url, body string) {
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(resp.Body)
 	if resp.StatusCode != http.StatusOK {
-		t.Fatal(fmt.Sprintf("PUT %s: %s: %s", url, resp.Status, b))
+		t.Fatalf("PUT %s: %s: %s", url, resp.Status, b)
 	}
 }
