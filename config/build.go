@@ -5,10 +5,10 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
-	"slices"
 	"strconv"
 	"strings"
 
+	"github.com/discod/discod/dnsrules"
 	"github.com/discod/discod/membership"
 	"github.com/discod/discod/servicedef"
 )
@@ -56,7 +56,7 @@ func build(st *store, e *env) (*Runtime, error) {
 	r.Recursors = values[string](st, "recursors")
 	r.RecursorAllow = values[netip.Prefix](st, "recursor_allow")
 	if r.RecursorAllow == nil {
-		r.RecursorAllow = slices.Clone(defaultRecursorAllow)
+		r.RecursorAllow = dnsrules.DefaultRecursorAllow()
 	}
 
 	get(st, "dns_config.node_ttl", &r.DNS.NodeTTL)
@@ -116,8 +116,8 @@ func (r *Runtime) nodeName(st *store, e *env) error {
 	if err != nil {
 		return fmt.Errorf("no node name given and the host name cannot be read (%v): set -node", err)
 	}
-	label, _, _ := strings.Cut(host, ".")
-	if err := membership.ValidateLabel("node name", label); err != nil {
+	label, err := dnsrules.NodeNameFromHost(host)
+	if err != nil {
 		return fmt.Errorf("default node name from host name %q: %w; set -node to a valid DNS label", host, err)
 	}
 	r.NodeName = label
@@ -167,7 +167,8 @@ func (r *Runtime) addresses(st *store, e *env) error {
 }
 
 // nodeMeta merges the node_meta pairs, later values winning, and checks
-// their number.
+// their number and that they fit the gossiped metadata
+// (membership.CheckNodeMeta).
 func (r *Runtime) nodeMeta(st *store) error {
 	pairs := st.list["node_meta"]
 	if len(pairs) == 0 {
@@ -181,7 +182,19 @@ func (r *Runtime) nodeMeta(st *store) error {
 			return fmt.Errorf("%s: node metadata has more than %d keys", e.from, servicedef.MaxMetaPairs)
 		}
 	}
-	return nil
+	if membership.CheckNodeMeta(r.NodeMeta) == nil {
+		return nil
+	}
+	// Name the pair that went over.
+	seen := make(map[string]string, len(pairs))
+	for _, e := range pairs {
+		p := e.val.(metaPair)
+		seen[p.key] = p.value
+		if err := membership.CheckNodeMeta(seen); err != nil {
+			return fmt.Errorf("%s: key %q: %w", e.from, p.key, err)
+		}
+	}
+	return membership.CheckNodeMeta(r.NodeMeta)
 }
 
 // crossCheck checks the settings that depend on each other.
@@ -270,13 +283,7 @@ func (r *Runtime) checkTLS(st *store) error {
 func (r *Runtime) checkRecursorLoop(st *store) error {
 	for _, e := range st.list["recursors"] {
 		ap := netip.MustParseAddrPort(e.val.(string))
-		if int(ap.Port()) != r.Ports.DNS {
-			continue
-		}
-		a := ap.Addr()
-		self := a == r.ClientAddr ||
-			r.ClientAddr.IsUnspecified() && (a.IsLoopback() || a == r.AdvertiseAddr || a == r.BindAddr)
-		if self {
+		if dnsrules.IsOwnListener(ap, r.ClientAddr, r.Ports.DNS, r.AdvertiseAddr, r.BindAddr) {
 			return fmt.Errorf("%s: recursor %s is this agent's own DNS listener; forwarding to it would loop", e.from, ap)
 		}
 	}

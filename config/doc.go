@@ -52,6 +52,9 @@
 // only take effect after a restart.
 //
 // This package never opens a socket; it only lists the host's interface
-// addresses to choose a default bind address. It imports membership only
-// for ValidateLabel, and never CoreDNS.
+// addresses to choose a default bind address. The DNS rules it shares with
+// the Corefile renderer and the plugin (TTL and answer limits, zone and
+// node labels, recursors, the default recursor_allow) come from package
+// dnsrules, the gossip budget of node_meta and the gossip tuning types
+// from membership; it never imports CoreDNS.
 package config

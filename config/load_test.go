@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/discod/discod/catalog"
+	"github.com/discod/discod/dnsrules"
 	"github.com/discod/discod/membership"
 	"github.com/discod/discod/servicedef"
 )
@@ -31,7 +32,7 @@ func TestDefaults(t *testing.T) {
 		Ports:            Ports{DNS: 8600, HTTP: 8500, SerfLAN: 8301, SerfWAN: 8302},
 		Domain:           "consul.",
 		LogLevel:         "info",
-		RecursorAllow:    defaultRecursorAllow,
+		RecursorAllow:    dnsrules.DefaultRecursorAllow(),
 		DNS:              DNSConfig{NodeTTL: 5 * time.Second, NegativeTTL: 5 * time.Second},
 		LeaveOnTerminate: true,
 		ReconnectTimeout: 72 * time.Hour,

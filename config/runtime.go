@@ -312,17 +312,6 @@ func (d *DNSConfig) ServiceTTLFor(name string) (ttl time.Duration, ok bool) {
 	return ttl, ok
 }
 
-// defaultRecursorAllow is the default for RecursorAllow: loopback and the
-// private ranges.
-var defaultRecursorAllow = []netip.Prefix{
-	netip.MustParsePrefix("127.0.0.0/8"),
-	netip.MustParsePrefix("::1/128"),
-	netip.MustParsePrefix("10.0.0.0/8"),
-	netip.MustParsePrefix("172.16.0.0/12"),
-	netip.MustParsePrefix("192.168.0.0/16"),
-	netip.MustParsePrefix("fc00::/7"),
-}
-
 // loopback4 is 127.0.0.1, the default client address and -dev's bind
 // address.
 var loopback4 = netip.AddrFrom4([4]byte{127, 0, 0, 1})

@@ -4,7 +4,6 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
-	"math"
 	"net"
 	"net/netip"
 	"os"
@@ -12,7 +11,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/discod/discod/membership"
+	"github.com/discod/discod/dnsrules"
 	"github.com/discod/discod/servicedef"
 )
 
@@ -29,7 +28,7 @@ var reservedMetaPrefixes = []string{servicedef.ReservedMetaPrefix, "discod-"}
 
 func checkNodeName(v any) (any, error) {
 	s := v.(string)
-	if err := membership.ValidateLabel("node name", s); err != nil {
+	if err := dnsrules.ValidateLabel("node name", s); err != nil {
 		return nil, fmt.Errorf("%w; set a valid name with -node or node_name", err)
 	}
 	return s, nil
@@ -37,7 +36,7 @@ func checkNodeName(v any) (any, error) {
 
 func checkDatacenter(v any) (any, error) {
 	s := v.(string)
-	if err := membership.ValidateLabel("datacenter", s); err != nil {
+	if err := dnsrules.ValidateLabel("datacenter", s); err != nil {
 		return nil, err
 	}
 	return strings.ToLower(s), nil
@@ -117,17 +116,19 @@ func checkPositiveDuration(v any) (any, error) {
 	return v, nil
 }
 
-// maxTTL is the largest TTL RFC 2181 §8 allows.
-const maxTTL = math.MaxInt32 * time.Second
+// maxTTL is the largest TTL discod gives any answer (dnsrules.MaxTTL).
+// RFC 2181 §8 would allow 2^31-1 seconds; the DNS plugin caps every TTL
+// at this, and the configuration refuses what the plugin would refuse.
+const maxTTL = dnsrules.MaxTTL * time.Second
 
-// checkTTL accepts a DNS TTL: whole seconds from 0 to 2^31-1.
+// checkTTL accepts a DNS TTL: whole seconds from 0 to dnsrules.MaxTTL.
 func checkTTL(v any) (any, error) {
 	d := v.(time.Duration)
 	switch {
 	case d < 0:
 		return nil, fmt.Errorf("TTL %s is negative", d)
 	case d > maxTTL:
-		return nil, fmt.Errorf("TTL %s is longer than the DNS maximum of %d seconds", d, math.MaxInt32)
+		return nil, fmt.Errorf("TTL %s is longer than discod's maximum of %d seconds (%s): the DNS plugin gives no answer a longer TTL", d, dnsrules.MaxTTL, maxTTL)
 	case d%time.Second != 0:
 		return nil, fmt.Errorf("TTL %s is not a whole number of seconds", d)
 	}
@@ -147,16 +148,11 @@ func checkDomain(v any) (any, error) {
 	if d == "." {
 		return nil, errors.New("domain may not be the DNS root")
 	}
-	if len(d) > 254 {
-		return nil, fmt.Errorf("domain %q is longer than 253 characters", d)
+	if strings.HasPrefix(d, ".") || strings.Contains(d, "..") {
+		return nil, fmt.Errorf("domain %q has an empty label", d)
 	}
-	for _, label := range strings.Split(strings.TrimSuffix(d, "."), ".") {
-		if label == "" {
-			return nil, fmt.Errorf("domain %q has an empty label", d)
-		}
-		if err := membership.ValidateLabel("domain label", label); err != nil {
-			return nil, fmt.Errorf("domain %q: %w", d, err)
-		}
+	if err := dnsrules.CheckZone(d); err != nil {
+		return nil, fmt.Errorf("domain %q: %w", d, err)
 	}
 	return d, nil
 }
@@ -176,23 +172,14 @@ func checkLogLevel(v any) (any, error) {
 	return l, nil
 }
 
-// checkRecursor normalises ADDR or ADDR:PORT to ADDR:PORT.
+// checkRecursor normalises ADDR or ADDR:PORT to ADDR:PORT
+// (dnsrules.ParseRecursor).
 func checkRecursor(v any) (any, error) {
-	s := strings.TrimSpace(v.(string))
-	if strings.Contains(s, "{{") {
-		return nil, fmt.Errorf("recursor %q is a go-sockaddr template, which discod does not support: give an IP address", s)
-	}
-	if a, err := netip.ParseAddr(s); err == nil {
-		return netip.AddrPortFrom(a.Unmap(), 53).String(), nil
-	}
-	ap, err := netip.ParseAddrPort(s)
+	ap, err := dnsrules.ParseRecursor(v.(string))
 	if err != nil {
-		return nil, fmt.Errorf("recursor %q is not an IP address or IP:port (IPv6 with a port in brackets); discod does not resolve host names for recursors", s)
+		return nil, err
 	}
-	if ap.Port() == 0 {
-		return nil, fmt.Errorf("recursor %q has port 0", s)
-	}
-	return netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port()).String(), nil
+	return ap.String(), nil
 }
 
 // checkPrefix accepts a CIDR prefix or a bare address (one host).
@@ -307,6 +294,18 @@ func checkCorefile(v any) (any, error) {
 	return s, nil
 }
 
+// checkAnswerLimit accepts udp_answer_limit and a_record_limit: 0 (no
+// limit) to dnsrules.MaxAnswerLimit records.
+func checkAnswerLimit(v any) (any, error) {
+	switch n := v.(int); {
+	case n < 0:
+		return nil, fmt.Errorf("%d is negative", n)
+	case n > dnsrules.MaxAnswerLimit:
+		return nil, fmt.Errorf("%d is more than %d records, the most the DNS plugin takes", n, dnsrules.MaxAnswerLimit)
+	}
+	return v, nil
+}
+
 func checkPositive(v any) (any, error) {
 	if n := v.(int); n <= 0 {
 		return nil, fmt.Errorf("%d is not positive", n)
@@ -336,6 +335,9 @@ func checkServiceTTL(v any) (any, error) {
 	}
 	if i := strings.IndexByte(name, '*'); i >= 0 && i != len(name)-1 {
 		return nil, fmt.Errorf("service_ttl key %q: * may only end a prefix (\"web*\")", p.key)
+	}
+	if err := dnsrules.CheckServiceTTLPattern(name); err != nil {
+		return nil, fmt.Errorf("service_ttl key %q: %w", p.key, err)
 	}
 	d, err := time.ParseDuration(p.value)
 	if err != nil {

@@ -10,7 +10,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/discod/discod/plugin/consulnode"
+	"github.com/discod/discod/dnsrules"
 )
 
 // Options are the agent settings discod's default Corefile is rendered
@@ -35,11 +35,11 @@ type Options struct {
 	Domains []string
 
 	// TTL is the TTL in seconds of node answers (dns_config.node_ttl), at
-	// most 3600. 0 keeps the plugin's default (5 s).
+	// most dnsrules.MaxTTL (3600). 0 keeps the plugin's default (5 s).
 	TTL int
 
 	// NegativeTTL is the TTL in seconds of NXDOMAIN and NODATA answers, the
-	// SOA minimum (dns_config.soa.min_ttl), at most 3600. 0 keeps the
+	// SOA minimum (dns_config.soa.min_ttl), at most dnsrules.MaxTTL. 0 keeps the
 	// plugin's default (5 s).
 	NegativeTTL int
 
@@ -85,7 +85,7 @@ type Options struct {
 	// ServiceTTL are the TTLs in seconds of service answers by service
 	// name (dns_config.service_ttl): a name, or a prefix followed by '*'
 	// ("*" alone for every service); an exact name beats the longest
-	// prefix. Each at most consulnode.MaxTTL. Default none: the plugin's
+	// prefix. Each at most dnsrules.MaxTTL. Default none: the plugin's
 	// 5 s for every service.
 	ServiceTTL map[string]int
 
@@ -120,17 +120,8 @@ func DefaultOptions() Options {
 }
 
 // DefaultRecursorAllow returns the default of Options.RecursorAllow:
-// loopback and the private ranges.
-func DefaultRecursorAllow() []netip.Prefix {
-	return []netip.Prefix{
-		netip.MustParsePrefix("127.0.0.0/8"),
-		netip.MustParsePrefix("::1/128"),
-		netip.MustParsePrefix("10.0.0.0/8"),
-		netip.MustParsePrefix("172.16.0.0/12"),
-		netip.MustParsePrefix("192.168.0.0/16"),
-		netip.MustParsePrefix("fc00::/7"),
-	}
-}
+// loopback and the private ranges (dnsrules.DefaultRecursorAllow).
+func DefaultRecursorAllow() []netip.Prefix { return dnsrules.DefaultRecursorAllow() }
 
 const (
 	maxRecursors = 15 // the forward plugin's limit on upstreams
@@ -323,25 +314,25 @@ func normalize(o Options) (Options, error) {
 	if o.DNSPort < 0 || o.DNSPort > 65535 {
 		return o, fmt.Errorf("dns port %d is out of range 0-65535", o.DNSPort)
 	}
-	if consulnode.CheckTTL(o.TTL) != nil {
-		return o, fmt.Errorf("dns ttl %d is out of range 0-%d seconds", o.TTL, consulnode.MaxTTL)
+	if dnsrules.CheckTTL(o.TTL) != nil {
+		return o, fmt.Errorf("dns ttl %d is out of range 0-%d seconds", o.TTL, dnsrules.MaxTTL)
 	}
-	if consulnode.CheckTTL(o.NegativeTTL) != nil {
-		return o, fmt.Errorf("dns negative ttl %d is out of range 0-%d seconds", o.NegativeTTL, consulnode.MaxTTL)
+	if dnsrules.CheckTTL(o.NegativeTTL) != nil {
+		return o, fmt.Errorf("dns negative ttl %d is out of range 0-%d seconds", o.NegativeTTL, dnsrules.MaxTTL)
 	}
 	for name, ttl := range o.ServiceTTL {
-		if err := consulnode.CheckServiceTTLPattern(name); err != nil {
+		if err := dnsrules.CheckServiceTTLPattern(name); err != nil {
 			return o, fmt.Errorf("dns service ttl: %w", err)
 		}
-		if err := consulnode.CheckTTL(ttl); err != nil {
+		if err := dnsrules.CheckTTL(ttl); err != nil {
 			return o, fmt.Errorf("dns service ttl of %q: %w", name, err)
 		}
 	}
-	if o.UDPAnswerLimit < 0 || o.UDPAnswerLimit > consulnode.MaxAnswerLimit {
-		return o, fmt.Errorf("dns udp answer limit %d is out of range 0-%d", o.UDPAnswerLimit, consulnode.MaxAnswerLimit)
+	if o.UDPAnswerLimit < 0 || o.UDPAnswerLimit > dnsrules.MaxAnswerLimit {
+		return o, fmt.Errorf("dns udp answer limit %d is out of range 0-%d", o.UDPAnswerLimit, dnsrules.MaxAnswerLimit)
 	}
-	if o.ARecordLimit < 0 || o.ARecordLimit > consulnode.MaxAnswerLimit {
-		return o, fmt.Errorf("dns a record limit %d is out of range 0-%d", o.ARecordLimit, consulnode.MaxAnswerLimit)
+	if o.ARecordLimit < 0 || o.ARecordLimit > dnsrules.MaxAnswerLimit {
+		return o, fmt.Errorf("dns a record limit %d is out of range 0-%d", o.ARecordLimit, dnsrules.MaxAnswerLimit)
 	}
 
 	domains, err := normalizeDomains(o.Domains)
@@ -352,11 +343,11 @@ func normalize(o Options) (Options, error) {
 
 	recursors := make([]string, 0, len(o.Recursors))
 	for _, r := range o.Recursors {
-		ap, err := parseRecursor(r)
+		ap, err := dnsrules.ParseRecursor(r)
 		if err != nil {
 			return o, err
 		}
-		if ap.Port() == uint16(o.DNSPort) && (ap.Addr() == o.ListenAddr || o.ListenAddr.IsUnspecified() && ap.Addr().IsLoopback()) {
+		if dnsrules.IsOwnListener(ap, o.ListenAddr, o.DNSPort) {
 			return o, fmt.Errorf("recursor %q is discod's own DNS address: it would forward queries to itself", r)
 		}
 		recursors = append(recursors, ap.String())
@@ -417,10 +408,8 @@ func normalizeDomains(in []string) ([]string, error) {
 		if z == "." {
 			return nil, fmt.Errorf("dns domain %q is the root zone: discod must not be authoritative for every name", d)
 		}
-		for _, label := range strings.Split(strings.TrimSuffix(z, "."), ".") {
-			if err := checkZoneLabel(label); err != nil {
-				return nil, fmt.Errorf("dns domain %q: %w", d, err)
-			}
+		if err := dnsrules.CheckZone(z); err != nil {
+			return nil, fmt.Errorf("dns domain %q: %w", d, err)
 		}
 		for _, r := range reverseZones {
 			if z == r || strings.HasSuffix(z, "."+r) {
@@ -435,44 +424,6 @@ func normalizeDomains(in []string) ([]string, error) {
 		out = append(out, z)
 	}
 	return out, nil
-}
-
-// checkZoneLabel accepts 1-63 lower-case letters, digits, hyphens and
-// underscores.
-func checkZoneLabel(l string) error {
-	if l == "" {
-		return errors.New("empty label")
-	}
-	if len(l) > 63 {
-		return fmt.Errorf("label %q is longer than 63 characters", l)
-	}
-	for i := 0; i < len(l); i++ {
-		c := l[i]
-		if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-' || c == '_') {
-			return fmt.Errorf("label %q: character %q is not allowed (use letters, digits, hyphens and underscores)", l, c)
-		}
-	}
-	return nil
-}
-
-// parseRecursor parses "ADDR" or "ADDR:PORT" ("[V6]:PORT"), defaulting
-// the port to 53.
-func parseRecursor(s string) (netip.AddrPort, error) {
-	s = strings.TrimSpace(s)
-	if a, err := netip.ParseAddr(s); err == nil {
-		if a.IsUnspecified() || a.Zone() != "" {
-			return netip.AddrPort{}, fmt.Errorf("recursor %q: give the address of a resolver", s)
-		}
-		return netip.AddrPortFrom(a.Unmap(), 53), nil
-	}
-	ap, err := netip.ParseAddrPort(s)
-	if err != nil {
-		return netip.AddrPort{}, fmt.Errorf("recursor %q is not an IP address or IP:PORT", s)
-	}
-	if ap.Port() == 0 || ap.Addr().IsUnspecified() || ap.Addr().Zone() != "" {
-		return netip.AddrPort{}, fmt.Errorf("recursor %q: give the address and port of a resolver", s)
-	}
-	return netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port()), nil
 }
 
 // checkHostPort checks that addr is HOST:PORT with a numeric port.

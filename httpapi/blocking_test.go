@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/discod/discod/catalog"
+	"github.com/discod/discod/internal/testproc"
 )
 
 func TestParseQueryOptions(t *testing.T) {
@@ -322,9 +323,9 @@ func TestParkedClientGone(t *testing.T) {
 	if _, err := conn.Write([]byte("GET /v1/catalog/nodes?index=" + idx + "&wait=10m HTTP/1.1\r\nHost: x\r\n\r\n")); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, "the read to park", func() bool { return s.blockStats.blocked.Load() == 1 })
+	testproc.WaitFor(t, 10*time.Second, "the read to park", func() bool { return s.blockStats.blocked.Load() == 1 })
 	conn.Close()
-	waitFor(t, "the sweep to end the read", func() bool { return s.blockStats.blocked.Load() == 0 })
+	testproc.WaitFor(t, 10*time.Second, "the sweep to end the read", func() bool { return s.blockStats.blocked.Load() == 0 })
 	if s.blockStats.wakeups.Load() != 0 {
 		t.Errorf("wakeups %d; want 0 (the client left, nothing changed)", s.blockStats.wakeups.Load())
 	}
@@ -347,7 +348,7 @@ func TestBlockingBound(t *testing.T) {
 	if _, err := conn.Write([]byte("GET /v1/catalog/nodes?index=" + idx + "&wait=10m HTTP/1.1\r\nHost: x\r\n\r\n")); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, "the first read to block", func() bool { return s.blockStats.blocked.Load() == 1 })
+	testproc.WaitFor(t, 10*time.Second, "the first read to block", func() bool { return s.blockStats.blocked.Load() == 1 })
 	resp, err := http.Get(ts.URL + "/v1/catalog/nodes?index=" + idx + "&wait=10m")
 	if err != nil {
 		t.Fatal(err)
@@ -362,16 +363,4 @@ func TestBlockingBound(t *testing.T) {
 		t.Fatalf("a non-blocking read past the bound: %v %v", err, resp)
 	}
 	resp.Body.Close()
-}
-
-// waitFor polls cond until it holds, for at most 10 s.
-func waitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
 }

@@ -16,6 +16,17 @@
 //	GET  /v1/agent/metrics?format=prometheus   the Prometheus text format
 //	PUT  /v1/agent/join/<addr>      join through addr (?wan=1: the WAN pool)  (write)
 //	PUT  /v1/agent/leave            leave and shut down          (write)
+//	PUT  /v1/agent/force-leave/<n>  mark a failed member left (?prune removes it)  (write)
+//	PUT  /v1/agent/reload           re-read the configuration    (write)
+//	PUT  /v1/agent/maintenance      node maintenance (?enable=, ?reason=)  (write)
+//	GET  /v1/agent/monitor          follow the agent's log (?loglevel=, ?logjson)  (write: logs name hosts)
+//	*    /v1/operator/keyring       list, install, use, remove gossip keys  (write: keys are secrets)
+//	GET  /v1/agent/services         this agent's own services (agent_services.go)
+//	GET  /v1/agent/service/<id>     one of them
+//	GET  /v1/agent/health/service/name/<s>, /id/<id>   their aggregated health
+//	PUT  /v1/agent/service/register, deregister/<id>, maintenance/<id>  (write)
+//	GET  /v1/agent/checks           this agent's own checks (agent_checks.go)
+//	PUT  /v1/agent/check/register, deregister/<id>, pass|warn|fail/<id>, update/<id>  (write)
 //	GET  /v1/catalog/nodes          alive and failed nodes (?node-meta=k:v, repeatable, AND)
 //	GET  /v1/catalog/node/<name>    one node with its services keyed by ID, or null
 //	GET  /v1/catalog/services       service name → union of its tags (no "consul" service)
@@ -65,9 +76,8 @@
 //
 // # Tokens
 //
-// Write endpoints — join and leave today, and any later force-leave,
-// keyring or monitor endpoint, which must be wrapped with Server.write —
-// need a token when the agent's HTTP listener is not loopback
+// Write endpoints — every PUT above, and the monitor and keyring
+// endpoints, each wrapped with Server.write — need a token when the agent's HTTP listener is not loopback
 // (Server.ListenAddr), or whenever one is configured (Server.Token). The
 // token comes in the X-Consul-Token header, as with Consul, or as
 // "Authorization: Bearer <token>"; it is compared in constant time. A
@@ -81,21 +91,20 @@
 // # Metrics
 //
 // GET /v1/agent/metrics serves the process's default Prometheus registry
-// (Go runtime, process, CoreDNS and plugin/consulnode metrics) plus two
-// families computed from the member table at scrape time:
+// (Go runtime, process, CoreDNS and plugin/consulnode metrics, among them
+// the member gauge coredns_consulnode_members{datacenter,status}) plus
+// discod's own families, computed at scrape time:
 //
-//	discod_members{datacenter,status}    gauge: members by datacenter and status
-//	discod_member_events_total{event}    counter: join, leave, failure, reap
+//	discod_member_events_total{event}    counter: join, leave, failure, reap, conflict
 //	discod_http_blocked_requests         gauge: blocking reads held now
 //	discod_http_blocking_wakeups_total   counter: held reads woken by a change
 //	discod_catalog_index                 gauge: the catalog's index
 //
-// The event counts are derived by comparing the table with what the
-// previous scrape saw (see eventTracker), so a change undone between two
-// scrapes goes uncounted; name conflicts are not counted at all, since the
-// table does not record them. Both need a change hook from membership to be
-// exact. Without ?format=prometheus the answer has Consul's JSON shape
-// (Metrics), with current values rather than Consul's 10-second aggregates.
+// The event counts come from the agent (membership.EventCounts), counted
+// as its member table changes, so none is lost between two scrapes. The
+// member gauge is the plugin's only (see metrics.go for why). Without
+// ?format=prometheus the answer has Consul's JSON shape (Metrics), with
+// current values rather than Consul's 10-second aggregates.
 //
 // # Status page
 //

@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/discod/discod/internal/testproc"
 	"github.com/discod/discod/membership"
 )
 
@@ -90,7 +91,7 @@ func TestFederationEndpoints(t *testing.T) {
 		t.Fatal(err)
 	}
 	cc1, _ := NewClient(c1.http.URL)
-	waitForTest(t, "c1 to know dc2", func() bool {
+	testproc.WaitFor(t, 20*time.Second, "c1 to know dc2", func() bool {
 		dcs, err := cc1.Datacenters(context.Background())
 		return err == nil && slices.Equal(dcs, []string{"dc1", "dc2"})
 	})
@@ -169,7 +170,7 @@ func TestFederationEndpoints(t *testing.T) {
 	// dc2's server goes away: dc2 stays known but has no path.
 	s2.http.Close()
 	_ = s2.wan.Shutdown()
-	waitForTest(t, "s2.dc2 failed in s1's WAN pool", func() bool {
+	testproc.WaitFor(t, 20*time.Second, "s2.dc2 failed in s1's WAN pool", func() bool {
 		m, ok := s1.wan.Table().Lookup("s2.dc2")
 		return ok && m.State == membership.StateFailed
 	})
@@ -181,17 +182,5 @@ func TestFederationEndpoints(t *testing.T) {
 	_, body = get(t, c1.http.URL+"/v1/catalog/datacenters")
 	if err := json.Unmarshal([]byte(body), &dcs); err != nil || !slices.Equal(dcs, []string{"dc1", "dc2"}) {
 		t.Errorf("datacenters with dc2 down = %s; want dc2 still known", body)
-	}
-}
-
-// waitForTest polls cond every 20 ms for at most 20 s.
-func waitForTest(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(20 * time.Millisecond)
 	}
 }

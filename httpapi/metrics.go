@@ -10,70 +10,42 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 )
 
-// The membership gauges are computed from the member table at scrape time,
-// and the event counters read from the agent (membership.EventCounts), by
-// memberCollector, registered in a registry of the Server's own
-// (not the default one, so that several Servers, as in tests, never
-// collide). GET /v1/agent/metrics serves that registry together with the
-// process-wide default gatherer, which holds the Go runtime and process
-// metrics and everything CoreDNS and plugin/consulnode register.
-var (
-	membersDesc = prometheus.NewDesc("discod_members",
-		"Members in this agent's member table, by datacenter and status (alive, leaving, left, failed).",
-		[]string{"datacenter", "status"}, nil)
-	memberEventsDesc = prometheus.NewDesc("discod_member_events_total",
-		"Membership events this agent observed since it started, by event (join, leave, failure, reap, conflict), "+
-			"counted as its member table changes.",
-		[]string{"event"}, nil)
-)
+// The member event counters are read from the agent
+// (membership.EventCounts) at scrape time by memberCollector, registered
+// in a registry of the Server's own (not the default one, so that several
+// Servers, as in tests, never collide). GET /v1/agent/metrics serves that
+// registry together with the process-wide default gatherer, which holds
+// the Go runtime and process metrics and everything CoreDNS and
+// plugin/consulnode register.
+//
+// The member gauge is plugin/consulnode's coredns_consulnode_members
+// {datacenter, status}, not one of this package: it is the one that every
+// scrape path sees (CoreDNS's prometheus endpoint, metrics_addr in discod
+// and a stock CoreDNS's own, and this endpoint through the default
+// gatherer), while a gauge here would exist only on this endpoint. It
+// exists while the plugin runs, which in discod is whenever DNS is served
+// for the consul zones. Until the 0.1 series it was duplicated here as
+// discod_members.
+var memberEventsDesc = prometheus.NewDesc("discod_member_events_total",
+	"Membership events this agent observed since it started, by event (join, leave, failure, reap, conflict), "+
+		"counted as its member table changes.",
+	[]string{"event"}, nil)
 
-// memberStatuses are the states reported by discod_members.
-var memberStatuses = [...]membership.State{
-	membership.StateAlive, membership.StateLeaving, membership.StateLeft, membership.StateFailed,
-}
-
-// memberCollector is a prometheus.Collector computing the membership
-// metrics from an agent's table at every scrape.
+// memberCollector is a prometheus.Collector reading the member event
+// counters from an agent at every scrape.
 type memberCollector struct {
 	agent *membership.Agent
 }
 
 // Describe implements prometheus.Collector.
 func (c *memberCollector) Describe(ch chan<- *prometheus.Desc) {
-	ch <- membersDesc
 	ch <- memberEventsDesc
 }
 
-// Collect implements prometheus.Collector. Every datacenter in the table
-// and the local one get all four statuses, zeros included, so that a
-// status that empties reads 0 rather than disappearing.
+// Collect implements prometheus.Collector.
 func (c *memberCollector) Collect(ch chan<- prometheus.Metric) {
 	if c.agent == nil {
 		return
-	}
-	local := c.agent.Config().Datacenter
-	ms := c.agent.Table().Members()
-	counts := map[string]*[len(memberStatuses)]int{local: new([len(memberStatuses)]int)}
-	for _, m := range ms {
-		dc := m.Datacenter
-		if dc == "" {
-			dc = local
-		}
-		n, ok := counts[dc]
-		if !ok {
-			n = new([len(memberStatuses)]int)
-			counts[dc] = n
-		}
-		for i, s := range memberStatuses {
-			if m.State == s {
-				n[i]++
-			}
-		}
-	}
-	for dc, n := range counts {
-		for i, s := range memberStatuses {
-			ch <- prometheus.MustNewConstMetric(membersDesc, prometheus.GaugeValue, float64(n[i]), dc, s.String())
-		}
 	}
 	ev := c.agent.EventCounts()
 	for _, e := range []struct {

@@ -20,10 +20,6 @@ func TestMetricsPrometheus(t *testing.T) {
 		t.Fatalf("status %d, Content-Type %q", resp.StatusCode, resp.Header.Get("Content-Type"))
 	}
 	for _, want := range []string{
-		`discod_members{datacenter="dc1",status="alive"} 1`,
-		`discod_members{datacenter="dc1",status="failed"} 1`,
-		`discod_members{datacenter="dc1",status="left"} 1`,
-		`discod_members{datacenter="dc1",status="leaving"} 0`,
 		`discod_member_events_total{event="join"} 1`,
 		`discod_member_events_total{event="failure"} 1`,
 		`discod_member_events_total{event="leave"} 1`,
@@ -38,6 +34,11 @@ func TestMetricsPrometheus(t *testing.T) {
 		if !strings.Contains(body, want) {
 			t.Errorf("prometheus output lacks %q", want)
 		}
+	}
+	// The member gauge is plugin/consulnode's coredns_consulnode_members
+	// (tested there); this package must not serve a second one.
+	if strings.Contains(body, "discod_members") {
+		t.Error("prometheus output has discod_members; the member gauge is coredns_consulnode_members")
 	}
 }
 
@@ -63,12 +64,12 @@ func TestMetricsJSON(t *testing.T) {
 		}
 		return 0, false
 	}
-	for _, tt := range []struct {
-		dc, status string
-		want       float32
-	}{{"dc1", "alive", 1}, {"dc1", "failed", 1}, {"dc1", "leaving", 0}, {"dc2", "alive", 1}, {"dc2", "failed", 0}} {
-		if v, ok := gauge("discod_members", map[string]string{"datacenter": tt.dc, "status": tt.status}); !ok || v != tt.want {
-			t.Errorf("gauge discod_members{%s,%s} = %v, %v; want %v", tt.dc, tt.status, v, ok, tt.want)
+	if _, ok := gauge("discod_catalog_index", map[string]string{}); !ok {
+		t.Error("gauge discod_catalog_index missing from the JSON")
+	}
+	for _, g := range m.Gauges {
+		if g.Name == "discod_members" {
+			t.Errorf("gauge discod_members served; the member gauge is coredns_consulnode_members")
 		}
 	}
 	if _, ok := gauge("go_goroutines", map[string]string{}); !ok {
@@ -123,8 +124,8 @@ func TestMetricNames(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(mfs) != 10 {
-		t.Fatalf("gathered %d metric families; want 10 (discod_members, discod_member_events_total, "+
+	if len(mfs) != 9 {
+		t.Fatalf("gathered %d metric families; want 9 (discod_member_events_total, "+
 			"discod_http_blocked_requests, discod_http_blocking_wakeups_total, discod_catalog_index, "+
 			"discod_catalog_services, discod_catalog_instances, discod_records_messages_total, "+
 			"discod_records_bytes_total, discod_records_events_total)", len(mfs))

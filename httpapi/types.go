@@ -92,7 +92,7 @@ type CatalogNode struct {
 
 // Metrics is GET /v1/agent/metrics without ?format=prometheus, in the shape
 // of Consul's api.MetricsInfo. Names are the Prometheus names
-// (discod_members, go_goroutines...) and labels are kept apart, as Consul
+// (discod_catalog_index, go_goroutines...) and labels are kept apart, as Consul
 // does. Unlike Consul, whose go-metrics sink reports the last 10-second
 // interval, values are the current ones: gauges as they are now, counters
 // cumulative since the process started.

@@ -4,20 +4,18 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io/fs"
 	"maps"
-	"os"
 	"path/filepath"
 	"slices"
 	"time"
 
-	"github.com/discod/discod/internal/atomicfile"
+	"github.com/discod/discod/internal/datadir"
 	"github.com/discod/discod/servicedef"
 )
 
 // FileName is the file in the data dir that keeps what the API
-// registered.
-const FileName = "services.json"
+// registered (datadir.Services).
+const FileName = datadir.Services
 
 // fileVersion is the version of the file's format this discod writes and
 // reads.
@@ -42,16 +40,16 @@ type ttlState struct {
 	Expires        time.Time
 }
 
-func persistPath(dir string) string { return filepath.Join(dir, FileName) }
+func persistPath(dir string) string { return datadir.Path(dir, FileName) }
 
 // readFile reads the persisted state; a missing file is an empty one.
 func readFile(path string) (*file, error) {
-	b, err := os.ReadFile(path)
-	if errors.Is(err, fs.ErrNotExist) {
-		return &file{Version: fileVersion}, nil
-	}
+	b, ok, err := datadir.Read(path)
 	if err != nil {
-		return nil, fmt.Errorf("local: reading %s: %w (fix its permissions, or remove it to start without the services registered over the API)", path, err)
+		return nil, fmt.Errorf("local: %w, or remove it to start without the services registered over the API", err)
+	}
+	if !ok {
+		return &file{Version: fileVersion}, nil
 	}
 	var f file
 	if err := json.Unmarshal(b, &f); err != nil {
@@ -152,11 +150,11 @@ func (s *State) persistLocked() error {
 	if err != nil {
 		return fmt.Errorf("local: encoding %s: %w", s.path, err)
 	}
-	if err := os.MkdirAll(filepath.Dir(s.path), 0o700); err != nil {
+	if err := datadir.Prepare(filepath.Dir(s.path)); err != nil {
 		return s.unsavedLocked(fmt.Errorf("local: the change is in effect but could not be kept: %w", err))
 	}
-	if err := atomicfile.Write(s.path, append(b, '\n'), 0o600); err != nil {
-		return s.unsavedLocked(fmt.Errorf("local: the change is in effect but could not be kept in %s: %w", s.path, err))
+	if err := datadir.Write(s.path, append(b, '\n')); err != nil {
+		return s.unsavedLocked(fmt.Errorf("local: the change is in effect but could not be kept: %w", err))
 	}
 	if s.unsaved {
 		s.unsaved = false

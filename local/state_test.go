@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/discod/discod/catalog"
+	"github.com/discod/discod/internal/testproc"
 	"github.com/discod/discod/servicedef"
 )
 
@@ -71,18 +72,6 @@ func newState(t *testing.T, mod func(*Config)) (*State, *catalog.Store, *recorde
 	}
 	t.Cleanup(s.Close)
 	return s, store, rec
-}
-
-// waitFor polls cond for up to 10 s.
-func waitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
 }
 
 func web(checks ...servicedef.Check) servicedef.Service {
@@ -207,7 +196,7 @@ func TestPersistenceRoundTrip(t *testing.T) {
 	epoch := s.Epoch()
 	s.Close()
 	// Let gone-soon's TTL run out while the agent is down.
-	waitFor(t, "gone-soon's TTL to pass", func() bool { return time.Now().After(goneBy.Add(10 * time.Millisecond)) })
+	testproc.WaitFor(t, 10*time.Second, "gone-soon's TTL to pass", func() bool { return time.Now().After(goneBy.Add(10 * time.Millisecond)) })
 
 	s2, store, _ := newState(t, cfg)
 	if s2.Epoch() <= epoch {
@@ -339,7 +328,7 @@ func TestOutputOnlyChangesAreHeld(t *testing.T) {
 	if c, _ := s.Check("http"); c.Output != "run 3" {
 		t.Errorf("local view output = %q; want the latest, run 3", c.Output)
 	}
-	waitFor(t, "the held output to be written", func() bool {
+	testproc.WaitFor(t, 10*time.Second, "the held output to be written", func() bool {
 		c, _ := storeCheck(t, store, "http")
 		return c.Output == "run 3"
 	})
@@ -394,7 +383,7 @@ func TestTTLExpires(t *testing.T) {
 	if err := s.UpdateTTL("beat", "pass", "alive"); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, "the TTL to run out", func() bool {
+	testproc.WaitFor(t, 10*time.Second, "the TTL to run out", func() bool {
 		c, _ := storeCheck(t, store, "beat")
 		return c.Status == catalog.StatusCritical
 	})
@@ -434,7 +423,7 @@ func TestDeregisterCriticalServiceAfter(t *testing.T) {
 	if err := s.AddService(servicedef.Service{Name: "db", Checks: []servicedef.Check{slow}}, false); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, "web to be reaped", func() bool { _, ok := s.Service("web"); return !ok })
+	testproc.WaitFor(t, 10*time.Second, "web to be reaped", func() bool { _, ok := s.Service("web"); return !ok })
 	if _, ok := s.Service("db"); !ok {
 		t.Error("db, critical for less than its deregister_critical_service_after, was reaped")
 	}

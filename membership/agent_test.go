@@ -6,6 +6,8 @@ import (
 	"net/netip"
 	"testing"
 	"time"
+
+	"github.com/discod/discod/internal/testproc"
 )
 
 // This package's tests use 127.0.1.0/24 so that other packages can run at
@@ -30,18 +32,6 @@ func newAgent(t *testing.T, c Config) *Agent {
 	}
 	t.Cleanup(func() { _ = a.Shutdown() })
 	return a
-}
-
-// waitFor polls cond every 20 ms for at most d.
-func waitFor(t *testing.T, d time.Duration, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(d)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %v waiting for %s", d, what)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
 }
 
 func state(a *Agent, name string) State {
@@ -71,7 +61,7 @@ func TestJoinLeaveFail(t *testing.T) {
 	if n, err := three.Join([]string{addr, "127.0.1.99:1"}); n != 1 || err == nil {
 		t.Fatalf("join = %d, %v; want 1 and an error for the bad address", n, err)
 	}
-	waitFor(t, 10*time.Second, "all alive everywhere", func() bool {
+	testproc.WaitFor(t, 10*time.Second, "all alive everywhere", func() bool {
 		for _, a := range []*Agent{one, two, three} {
 			if a.Table().Count(StateAlive, "", "") != 3 {
 				return false
@@ -94,10 +84,10 @@ func TestJoinLeaveFail(t *testing.T) {
 		t.Fatal(err)
 	}
 	_ = two.Shutdown()
-	waitFor(t, 10*time.Second, "two left on one", func() bool { return state(one, "two") == StateLeft })
+	testproc.WaitFor(t, 10*time.Second, "two left on one", func() bool { return state(one, "two") == StateLeft })
 
 	_ = three.Shutdown()
-	waitFor(t, 20*time.Second, "three failed on one", func() bool { return state(one, "three") == StateFailed })
+	testproc.WaitFor(t, 20*time.Second, "three failed on one", func() bool { return state(one, "three") == StateFailed })
 	if state(one, "two") != StateLeft {
 		t.Errorf("two = %v; want left to stay left", state(one, "two"))
 	}

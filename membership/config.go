@@ -7,6 +7,8 @@ import (
 	"net/netip"
 	"strings"
 	"time"
+
+	"github.com/discod/discod/dnsrules"
 )
 
 // Config configures an Agent. Build it with DefaultConfig and change what
@@ -155,26 +157,9 @@ func DefaultConfig() Config {
 // datacenter name: 1–63 letters, digits and hyphens, not starting or ending
 // with a hyphen (the hostname rule of RFC 952/1123). Dots would split the
 // name into several labels and underscores are refused by many resolvers'
-// clients, so both are rejected rather than silently unreachable.
-func ValidateLabel(what, s string) error {
-	if s == "" {
-		return fmt.Errorf("%s is empty", what)
-	}
-	if len(s) > 63 {
-		return fmt.Errorf("%s %q is %d characters long; a DNS label has at most 63", what, s, len(s))
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		ok := c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-'
-		if !ok {
-			return fmt.Errorf("%s %q is not a valid DNS label: character %q is not allowed (use letters, digits and hyphens)", what, s, c)
-		}
-	}
-	if s[0] == '-' || s[len(s)-1] == '-' {
-		return fmt.Errorf("%s %q is not a valid DNS label: it may not start or end with a hyphen", what, s)
-	}
-	return nil
-}
+// clients, so both are rejected rather than silently unreachable. The
+// rule's home is dnsrules.ValidateLabel.
+func ValidateLabel(what, s string) error { return dnsrules.ValidateLabel(what, s) }
 
 // validate checks c and fills in derived values.
 func (c *Config) validate() error {

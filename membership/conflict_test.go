@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/discod/discod/internal/testproc"
 )
 
 func joinAddr(a *Agent) string {
@@ -19,7 +21,7 @@ func TestNameConflictRefusesNewcomer(t *testing.T) {
 	if _, err := two.Join([]string{joinAddr(one)}); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, 10*time.Second, "two alive on one", func() bool { return state(one, "two") == StateAlive })
+	testproc.WaitFor(t, 10*time.Second, "two alive on one", func() bool { return state(one, "two") == StateAlive })
 
 	dup := newAgent(t, testConfig(t, "two", "127.0.1.13"))
 	_, err := dup.Join([]string{joinAddr(one)})
@@ -29,7 +31,7 @@ func TestNameConflictRefusesNewcomer(t *testing.T) {
 	if m, _ := one.Table().Lookup("two"); m.Addr != netip.MustParseAddr("127.0.1.12") || m.State != StateAlive {
 		t.Errorf("incumbent after conflict = %+v; want 127.0.1.12 alive", m)
 	}
-	waitFor(t, 10*time.Second, "the conflict counted on one", func() bool { return one.EventCounts().Conflicts > 0 })
+	testproc.WaitFor(t, 10*time.Second, "the conflict counted on one", func() bool { return one.EventCounts().Conflicts > 0 })
 }
 
 func TestCaseOnlyConflictKeepsFirst(t *testing.T) {
@@ -38,10 +40,10 @@ func TestCaseOnlyConflictKeepsFirst(t *testing.T) {
 	if _, err := two.Join([]string{joinAddr(one)}); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, 10*time.Second, "web alive on one", func() bool { return state(one, "web") == StateAlive })
+	testproc.WaitFor(t, 10*time.Second, "web alive on one", func() bool { return state(one, "web") == StateAlive })
 	upper := newAgent(t, testConfig(t, "WEB", "127.0.1.23"))
 	_, _ = upper.Join([]string{joinAddr(one)})
-	waitFor(t, 10*time.Second, "WEB seen by memberlist on one", func() bool { return one.ml.NumMembers() == 3 })
+	testproc.WaitFor(t, 10*time.Second, "WEB seen by memberlist on one", func() bool { return one.ml.NumMembers() == 3 })
 	if m, _ := one.Table().Lookup("web"); m.Name != "web" || m.Addr != netip.MustParseAddr("127.0.1.22") {
 		t.Errorf("web = %+v; want the first holder (127.0.1.22)", m)
 	}
@@ -53,15 +55,15 @@ func TestNameReuseAfterFailure(t *testing.T) {
 	if _, err := old.Join([]string{joinAddr(one)}); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, 10*time.Second, "two alive on one", func() bool { return state(one, "two") == StateAlive })
+	testproc.WaitFor(t, 10*time.Second, "two alive on one", func() bool { return state(one, "two") == StateAlive })
 	_ = old.Shutdown() // a crash: no leave
-	waitFor(t, 20*time.Second, "two failed on one", func() bool { return state(one, "two") == StateFailed })
+	testproc.WaitFor(t, 20*time.Second, "two failed on one", func() bool { return state(one, "two") == StateFailed })
 
 	repl := newAgent(t, testConfig(t, "two", "127.0.1.33"))
 	if _, err := repl.Join([]string{joinAddr(one)}); err != nil {
 		t.Fatalf("join of the replacement: %v", err)
 	}
-	waitFor(t, 10*time.Second, "two alive at the new address", func() bool {
+	testproc.WaitFor(t, 10*time.Second, "two alive at the new address", func() bool {
 		m, _ := one.Table().Lookup("two")
 		return m.State == StateAlive && m.Addr == netip.MustParseAddr("127.0.1.33")
 	})

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/discod/discod/internal/testproc"
 )
 
 // The datacenter list tests use 127.0.1.220–127.0.1.223.
@@ -34,12 +36,12 @@ func TestDatacenterListWhole(t *testing.T) {
 	if _, err := c.Join([]string{joinAddr(s)}); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, 10*time.Second, "s1 alive on c1", func() bool { return state(c, "s1") == StateAlive })
+	testproc.WaitFor(t, 10*time.Second, "s1 alive on c1", func() bool { return state(c, "s1") == StateAlive })
 
 	many := manyDatacenters(100)
 	want := append([]string{"dc1"}, many...)
 	s.setDatacenters(many)
-	waitFor(t, 10*time.Second, "c1 to learn all 100 datacenters", func() bool { return slices.Equal(c.Datacenters(), want) })
+	testproc.WaitFor(t, 10*time.Second, "c1 to learn all 100 datacenters", func() bool { return slices.Equal(c.Datacenters(), want) })
 	if m, _ := decodeMeta(*s.dlg.meta.Load()); !m.DatacentersPartial || len(m.Datacenters) == 0 || len(m.Datacenters) >= len(many) {
 		t.Errorf("metadata for the previous release holds %d datacenters, partial %v; want a cut copy", len(m.Datacenters), m.DatacentersPartial)
 	}
@@ -48,21 +50,21 @@ func TestDatacenterListWhole(t *testing.T) {
 	if _, err := late.Join([]string{joinAddr(c)}); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, 10*time.Second, "c2 to learn all 100 datacenters from c1's push/pull", func() bool { return slices.Equal(late.Datacenters(), want) })
+	testproc.WaitFor(t, 10*time.Second, "c2 to learn all 100 datacenters from c1's push/pull", func() bool { return slices.Equal(late.Datacenters(), want) })
 
 	if err := s.SetMaintenance(true, "test"); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, 10*time.Second, "s1 in maintenance on c1", func() bool { m, _ := c.Table().Lookup("s1"); return m.Maintenance == "test" })
+	testproc.WaitFor(t, 10*time.Second, "s1 in maintenance on c1", func() bool { m, _ := c.Table().Lookup("s1"); return m.Maintenance == "test" })
 	if got := c.Datacenters(); !slices.Equal(got, want) {
 		t.Errorf("after a metadata update of s1: %d datacenters; want %d", len(got), len(want))
 	}
 
 	// A member the server does not know yet gets a change only at its next
 	// push/pull: wait until s1 knows c2.
-	waitFor(t, 10*time.Second, "c2 alive on s1", func() bool { return state(s, "c2") == StateAlive })
+	testproc.WaitFor(t, 10*time.Second, "c2 alive on s1", func() bool { return state(s, "c2") == StateAlive })
 	s.setDatacenters(many[:2])
-	waitFor(t, 10*time.Second, "c1 and c2 to follow the shorter list", func() bool {
+	testproc.WaitFor(t, 10*time.Second, "c1 and c2 to follow the shorter list", func() bool {
 		return slices.Equal(c.Datacenters(), want[:3]) && slices.Equal(late.Datacenters(), want[:3])
 	})
 }

@@ -4,15 +4,18 @@ import (
 	"bytes"
 	"fmt"
 	"slices"
+
+	"github.com/discod/discod/internal/datadir"
 )
 
 // The files an agent keeps in a data dir, named the same whether the
 // agent is discod's or one the consulnode plugin runs in a stock CoreDNS.
+// Their names' home is internal/datadir.
 const (
 	// SnapshotFile holds the peers the agent knows (Config.SnapshotPath).
-	SnapshotFile = "peers.json"
+	SnapshotFile = datadir.Snapshot
 	// KeyringFile holds the gossip keyring (Config.KeyringPath).
-	KeyringFile = "keyring"
+	KeyringFile = datadir.Keyring
 )
 
 // LoadKeyring returns the keyring an agent starts with. A keyring saved at

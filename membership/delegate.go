@@ -6,16 +6,18 @@ import (
 	"github.com/hashicorp/memberlist"
 )
 
-// delegate is memberlist's Delegate: it hands out our encoded metadata,
-// carries discod's user messages (force-leave, ...) and exchanges
-// tombstones in push/pull state (tombstones.go); larger state (services)
-// will travel there too.
+// delegate is memberlist's Delegate: it hands out our encoded metadata
+// (meta.go), carries discod's user messages — force-leave and leave
+// intents (messages.go), and the services and checks each agent owns:
+// deltas, whole sets, pulls and digests (records_wire.go) — and exchanges
+// the push/pull state, whose sections hold the tombstones (tombstones.go)
+// and every owner's records version (records_sync.go).
 type delegate struct {
 	meta   atomic.Pointer[[]byte] // encoded nodeMeta, checked against the size limit before it is stored
 	queue  *memberlist.TransmitLimitedQueue
 	handle func([]byte)           // Agent.handleMsg
-	local  func(join bool) []byte // Agent.localState
-	merge  func([]byte, bool)     // Agent.mergeState
+	local  func(join bool) []byte // Agent.pushPullState
+	merge  func([]byte, bool)     // Agent.mergePushPull
 }
 
 func (d *delegate) NodeMeta(limit int) []byte {

@@ -5,6 +5,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/discod/discod/internal/testproc"
 )
 
 // TestFollowNodes: followNodes calls at once, again after a change of the
@@ -31,17 +33,17 @@ func TestFollowNodes(t *testing.T) {
 			mu.Unlock()
 		})
 	}()
-	waitFor(t, 5*time.Second, "the first call", func() bool { return count() == 1 })
+	testproc.WaitFor(t, 5*time.Second, "the first call", func() bool { return count() == 1 })
 	// Each change comes right after a call: the next call still waits out
 	// the interval. A burst of changes gives one call more.
 	for i := range 3 {
 		table.Upsert(Member{Name: fmt.Sprintf("Web-%d", i), State: StateAlive})
-		waitFor(t, 5*time.Second, fmt.Sprintf("call %d after a change", i+2), func() bool { return count() == i+2 })
+		testproc.WaitFor(t, 5*time.Second, fmt.Sprintf("call %d after a change", i+2), func() bool { return count() == i+2 })
 	}
 	for i := range 20 {
 		table.Upsert(Member{Name: fmt.Sprintf("DB-%d", i), State: StateAlive})
 	}
-	waitFor(t, 5*time.Second, "a call after the burst", func() bool { return count() >= 5 })
+	testproc.WaitFor(t, 5*time.Second, "a call after the burst", func() bool { return count() >= 5 })
 	close(stop)
 	select {
 	case <-done:

@@ -4,6 +4,8 @@ import (
 	"errors"
 	"testing"
 	"time"
+
+	"github.com/discod/discod/internal/testproc"
 )
 
 func TestForceLeaveSpreads(t *testing.T) {
@@ -15,7 +17,7 @@ func TestForceLeaveSpreads(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	waitFor(t, 10*time.Second, "three alive on two", func() bool { return state(two, "three") == StateAlive })
+	testproc.WaitFor(t, 10*time.Second, "three alive on two", func() bool { return state(two, "three") == StateAlive })
 	if err := one.ForceLeave("three", false); !errors.Is(err, ErrNotFailed) {
 		t.Errorf("force-leave of a live member: %v; want ErrNotFailed", err)
 	}
@@ -24,7 +26,7 @@ func TestForceLeaveSpreads(t *testing.T) {
 	}
 	_ = three.Shutdown()
 	for _, a := range []*Agent{one, two} {
-		waitFor(t, 20*time.Second, "three failed", func() bool { return state(a, "three") == StateFailed })
+		testproc.WaitFor(t, 20*time.Second, "three failed", func() bool { return state(a, "three") == StateFailed })
 	}
 	if err := one.ForceLeave("Three", false); err != nil {
 		t.Fatal(err)
@@ -32,10 +34,10 @@ func TestForceLeaveSpreads(t *testing.T) {
 	if state(one, "three") != StateLeft {
 		t.Errorf("on one: %v; want left at once", state(one, "three"))
 	}
-	waitFor(t, 10*time.Second, "three left on two by gossip", func() bool { return state(two, "three") == StateLeft })
+	testproc.WaitFor(t, 10*time.Second, "three left on two by gossip", func() bool { return state(two, "three") == StateLeft })
 
 	if err := two.ForceLeave("three", true); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, 10*time.Second, "three pruned on one by gossip", func() bool { return state(one, "three") == StateNone })
+	testproc.WaitFor(t, 10*time.Second, "three pruned on one by gossip", func() bool { return state(one, "three") == StateNone })
 }

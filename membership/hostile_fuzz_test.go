@@ -10,6 +10,8 @@ import (
 
 	"github.com/discod/discod/catalog"
 	"github.com/hashicorp/memberlist"
+
+	"github.com/discod/discod/internal/testproc"
 )
 
 // The hostile-peer tests use 127.0.3.1–127.0.3.20.
@@ -179,7 +181,7 @@ func TestHostileTombstoneAboutUs(t *testing.T) {
 	before := a.Local().Gen
 	a.mergePushPull(encodeTombstones([]Member{{Name: strings.ToUpper(hostileSelf), Run: a.runID(), Gen: before, State: StateLeft}}), false)
 	inv.check(t)
-	waitFor(t, 5*time.Second, "the generation raised past the tombstone", func() bool {
+	testproc.WaitFor(t, 5*time.Second, "the generation raised past the tombstone", func() bool {
 		a.metaMu.Lock()
 		defer a.metaMu.Unlock()
 		return a.meta.Gen > before

@@ -8,13 +8,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"os"
 	"slices"
 	"strings"
 	"sync"
 	"time"
 
-	"github.com/discod/discod/internal/atomicfile"
+	"github.com/discod/discod/internal/datadir"
 	"github.com/hashicorp/memberlist"
 )
 
@@ -92,11 +91,8 @@ func DecodeKey(s string) ([]byte, error) {
 // ReadKeyringFile reads a keyring persisted by the agent: a JSON list of
 // base64 keys, primary first. A missing file is (nil, nil).
 func ReadKeyringFile(path string) ([][]byte, error) {
-	b, err := os.ReadFile(path)
-	if errors.Is(err, os.ErrNotExist) {
-		return nil, nil
-	}
-	if err != nil {
+	b, ok, err := datadir.Read(path)
+	if err != nil || !ok {
 		return nil, err
 	}
 	var enc []string
@@ -125,7 +121,7 @@ func WriteKeyringFile(path string, keys [][]byte) error {
 		enc = append(enc, b64(k))
 	}
 	b, _ := json.MarshalIndent(enc, "", "  ")
-	return atomicfile.Write(path, b, 0o600)
+	return datadir.Write(path, b)
 }
 
 func writeKeyringFile(path string, kr *memberlist.Keyring) error {

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/discod/discod/internal/testproc"
 )
 
 func key(t *testing.T) []byte {
@@ -59,7 +61,7 @@ func TestKeyringRotation(t *testing.T) {
 		}
 		agents = append(agents, a)
 	}
-	waitFor(t, 10*time.Second, "three alive everywhere", func() bool {
+	testproc.WaitFor(t, 10*time.Second, "three alive everywhere", func() bool {
 		for _, a := range agents {
 			if a.Table().Count(StateAlive, "", "") != 3 {
 				return false
@@ -91,7 +93,7 @@ func TestKeyringRotation(t *testing.T) {
 		t.Errorf("persisted keyring = %v, %v", keys, err)
 	}
 	// Nobody was lost on the way.
-	waitFor(t, 5*time.Second, "still three alive on one", func() bool { return agents[0].Table().Count(StateAlive, "", "") == 3 })
+	testproc.WaitFor(t, 5*time.Second, "still three alive on one", func() bool { return agents[0].Table().Count(StateAlive, "", "") == 3 })
 	// Removing the primary key is refused by every node, and each says so.
 	if r, err := agents[0].KeyringOp(ctx, KeyringRemove, new); err != nil || len(r.Failed()) != 3 {
 		t.Errorf("remove of the primary key: %+v, %v; want 3 refusals", r, err)

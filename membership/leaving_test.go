@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/discod/discod/internal/testproc"
 )
 
 // TestLeaveIntentBeforeFlag: a member that gets a node's direct leave
@@ -17,7 +19,7 @@ func TestLeaveIntentBeforeFlag(t *testing.T) {
 	if _, err := two.Join([]string{joinAddr(one)}); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, 10*time.Second, "two alive on one", func() bool { return state(one, "two") == StateAlive })
+	testproc.WaitFor(t, 10*time.Second, "two alive on one", func() bool { return state(one, "two") == StateAlive })
 	m, _ := one.Table().Lookup("two")
 
 	one.handleMsg(encodeMsg(msgLeaving, "two", "another-run"))
@@ -48,18 +50,18 @@ func TestLeaveAnnounced(t *testing.T) {
 		}
 	}
 	for _, a := range []*Agent{one, two} {
-		waitFor(t, 10*time.Second, "three alive", func() bool { return state(a, "three") == StateAlive })
+		testproc.WaitFor(t, 10*time.Second, "three alive", func() bool { return state(a, "three") == StateAlive })
 	}
 	three.announceLeaving()
 	for _, a := range []*Agent{one, two} {
-		waitFor(t, 10*time.Second, "three leaving from its intent alone", func() bool { return state(a, "three") == StateLeaving })
+		testproc.WaitFor(t, 10*time.Second, "three leaving from its intent alone", func() bool { return state(a, "three") == StateLeaving })
 	}
 	if err := three.Leave(); err != nil {
 		t.Fatal(err)
 	}
 	_ = three.Shutdown()
 	for _, a := range []*Agent{one, two} {
-		waitFor(t, 10*time.Second, "three left", func() bool { return state(a, "three") == StateLeft })
+		testproc.WaitFor(t, 10*time.Second, "three left", func() bool { return state(a, "three") == StateLeft })
 	}
 }
 

@@ -4,6 +4,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/discod/discod/internal/testproc"
 )
 
 // TestMaintenance: a node in maintenance stays alive and its reason
@@ -14,11 +16,11 @@ func TestMaintenance(t *testing.T) {
 	if _, err := two.Join([]string{joinAddr(one)}); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, 10*time.Second, "two alive on one", func() bool { return state(one, "two") == StateAlive })
+	testproc.WaitFor(t, 10*time.Second, "two alive on one", func() bool { return state(one, "two") == StateAlive })
 	if err := two.SetMaintenance(true, "disk swap"); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, 10*time.Second, "two in maintenance on one", func() bool {
+	testproc.WaitFor(t, 10*time.Second, "two in maintenance on one", func() bool {
 		m, _ := one.Table().Lookup("two")
 		return m.Maintenance == "disk swap" && m.State == StateAlive
 	})
@@ -28,7 +30,7 @@ func TestMaintenance(t *testing.T) {
 	if err := two.SetMaintenance(false, ""); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, 10*time.Second, "two out of maintenance on one", func() bool {
+	testproc.WaitFor(t, 10*time.Second, "two out of maintenance on one", func() bool {
 		m, _ := one.Table().Lookup("two")
 		return m.Maintenance == "" && m.State == StateAlive
 	})

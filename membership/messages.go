@@ -9,7 +9,8 @@ import (
 // User messages ride on memberlist's gossip (GetBroadcasts/NotifyMsg). The
 // first byte is the message type; the rest is a sequence of
 // length-prefixed strings. A node ignores types it does not know, so newer
-// message types never break older nodes.
+// message types never break older nodes. The records messages (types 16
+// to 19, the services and checks each agent owns) are in records_wire.go.
 const (
 	msgForceLeave  byte = 1 // node name, "1" to prune
 	msgLeaving     byte = 4 // node name, run ID: the previous release's leave intent (leaving.go); remove next release

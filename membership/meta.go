@@ -47,9 +47,10 @@ const (
 // nodeMeta is what a node tells the others about itself in memberlist's
 // node metadata, which memberlist caps at memberlist.MetaMaxSize (512)
 // bytes: identity, addresses, the run and generation, the maintenance
-// reason (bounded) and the operator's pairs. What grows (services, checks,
-// a server's datacenter list) travels in push/pull state and user
-// messages, not here.
+// reason (bounded) and the operator's pairs, which get NodeMetaBudget
+// (meta_budget.go). What grows (services, checks, a server's datacenter
+// list) travels in push/pull state and user messages (records_wire.go,
+// records_sync.go), not here.
 type nodeMeta struct {
 	ID         string
 	Datacenter string

@@ -3,6 +3,8 @@ package membership
 import (
 	"testing"
 	"time"
+
+	"github.com/discod/discod/internal/testproc"
 )
 
 // The table is keyed in lower case while nodes spell their names as they
@@ -17,7 +19,7 @@ func TestLeaveIntentMixedCase(t *testing.T) {
 	if _, err := web.Join([]string{joinAddr(one)}); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, 10*time.Second, "Web-1 alive on One", func() bool { return state(one, "Web-1") == StateAlive })
+	testproc.WaitFor(t, 10*time.Second, "Web-1 alive on One", func() bool { return state(one, "Web-1") == StateAlive })
 	m, _ := one.Table().LookupFold("Web-1")
 
 	one.handleMsg(encodeMsg(msgLeaving, "Web-1", m.Run))
@@ -40,7 +42,7 @@ func TestTombstoneExchangeMixedCase(t *testing.T) {
 	if _, err := web.Join([]string{joinAddr(one)}); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, 10*time.Second, "Web-1 alive on One", func() bool { return state(one, "Web-1") == StateAlive })
+	testproc.WaitFor(t, 10*time.Second, "Web-1 alive on One", func() bool { return state(one, "Web-1") == StateAlive })
 
 	m, _ := one.Table().LookupFold("Web-1")
 	m.State, m.StateChanged = StateLeft, time.Time{}
@@ -54,7 +56,7 @@ func TestTombstoneExchangeMixedCase(t *testing.T) {
 	if _, err := web.Join([]string{joinAddr(one)}); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, 10*time.Second, "Web-1 alive again on One at gen 1", func() bool {
+	testproc.WaitFor(t, 10*time.Second, "Web-1 alive again on One at gen 1", func() bool {
 		m, _ := one.Table().LookupFold("Web-1")
 		return m.State == StateAlive && m.Gen == 1
 	})
@@ -69,7 +71,7 @@ func TestTombstoneExchangeMixedCase(t *testing.T) {
 	if s := state(web, "Web-1"); s != StateAlive {
 		t.Fatalf("Web-1's own row after a tombstone spelled WEB-1: %v; want alive", s)
 	}
-	waitFor(t, 10*time.Second, "Web-1 refuting WEB-1's tombstone on One", func() bool {
+	testproc.WaitFor(t, 10*time.Second, "Web-1 refuting WEB-1's tombstone on One", func() bool {
 		m, _ := one.Table().LookupFold("Web-1")
 		return m.State == StateAlive && m.Gen == self.Gen+1
 	})

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/discod/discod/catalog"
+	"github.com/discod/discod/internal/testproc"
 )
 
 // TestRecordsStateFormat: the push/pull state this build sends is read by
@@ -116,7 +117,7 @@ func TestSpreadPushPullDigests(t *testing.T) {
 	hook := func(to string, typ byte) bool { return to == "r224" && typ != msgRecordsPull }
 	as[0].rec.dropSend.Store(&hook)
 	newTestOwner(as[0]).register(t, svc("x", "x", 1))
-	waitFor(t, 10*time.Second, "r223 has the records", func() bool { return sameRecords(as[0], as[1:2]) })
+	testproc.WaitFor(t, 10*time.Second, "r223 has the records", func() bool { return sameRecords(as[0], as[1:2]) })
 	if sameRecords(as[0], as[2:]) {
 		t.Fatal("r224 got records that were all dropped")
 	}

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/discod/discod/catalog"
+	"github.com/discod/discod/internal/testproc"
 )
 
 // The records tests use 127.0.0.200–127.0.0.230.
@@ -116,7 +117,7 @@ func sameRecords(owner *Agent, as []*Agent) bool {
 
 func waitConverged(t *testing.T, what string, owners []*Agent, as []*Agent) {
 	t.Helper()
-	waitFor(t, 15*time.Second, what, func() bool {
+	testproc.WaitFor(t, 15*time.Second, what, func() bool {
 		for _, o := range owners {
 			if !sameRecords(o, as) {
 				return false
@@ -156,7 +157,7 @@ func TestSpreadConverges(t *testing.T) {
 	restart := catalog.Version{Epoch: uint64(time.Now().UnixNano()), Seq: 1}
 	as[1].Table().ReplaceRecords("r201", restart, []catalog.Service{svc("cache-2", "redis", 6380)}, nil)
 	as[1].AnnounceRecords()
-	waitFor(t, 5*time.Second, "the new run's set everywhere", func() bool { return sameRecords(as[1], as) })
+	testproc.WaitFor(t, 5*time.Second, "the new run's set everywhere", func() bool { return sameRecords(as[1], as) })
 }
 
 // TestSpreadRepairsLostDeltas: a receiver that misses a delta (a lost
@@ -190,7 +191,7 @@ func TestSpreadRepairsLostDeltas(t *testing.T) {
 		dropLeft.Store(-1)
 		owner.register(t, svc("c", "c", 3))
 		owner.deregister(t, "a")
-		waitFor(t, 10*time.Second, "r207 has the changes", func() bool { return sameRecords(as[0], as[2:]) })
+		testproc.WaitFor(t, 10*time.Second, "r207 has the changes", func() bool { return sameRecords(as[0], as[2:]) })
 		if sameRecords(as[0], as[1:2]) {
 			t.Fatal("r206 got the changes although its deltas were dropped")
 		}

@@ -2,14 +2,11 @@ package membership
 
 import (
 	"encoding/json"
-	"errors"
 	"fmt"
-	"io/fs"
 	"math"
 	"net/netip"
-	"os"
 
-	"github.com/discod/discod/internal/atomicfile"
+	"github.com/discod/discod/internal/datadir"
 )
 
 // snapshotVersion is the format version of the snapshot file. A reader
@@ -44,11 +41,8 @@ type snapshotPeer struct {
 // readSnapshot reads path. A missing file is an empty snapshot.
 func readSnapshot(path string) (snapshot, error) {
 	var s snapshot
-	b, err := os.ReadFile(path)
-	if errors.Is(err, fs.ErrNotExist) {
-		return s, nil
-	}
-	if err != nil {
+	b, ok, err := datadir.Read(path)
+	if err != nil || !ok {
 		return s, err
 	}
 	if err := json.Unmarshal(b, &s); err != nil {
@@ -77,8 +71,7 @@ func (a *Agent) loadSnapshot() {
 	}
 	s, err := readSnapshot(path)
 	if err != nil {
-		aside := path + ".corrupt"
-		_ = os.Rename(path, aside)
+		aside, _ := datadir.MoveAside(path)
 		a.log.Warn("ignoring unreadable snapshot; starting without previous peers", "file", path, "moved_to", aside, "error", err)
 		return
 	}
@@ -122,7 +115,7 @@ func (a *Agent) writeSnapshotLocked(left bool) error {
 	if err != nil {
 		return err
 	}
-	if err := atomicfile.Write(a.cfg.SnapshotPath, b, 0o600); err != nil {
+	if err := datadir.Write(a.cfg.SnapshotPath, b); err != nil {
 		return fmt.Errorf("write snapshot: %w", err)
 	}
 	return nil

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/discod/discod/internal/testproc"
 )
 
 func TestSnapshotRejoinAndLeave(t *testing.T) {
@@ -23,7 +25,7 @@ func TestSnapshotRejoinAndLeave(t *testing.T) {
 	if _, err := two.Join([]string{joinAddr(one)}); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, 10*time.Second, "snapshot holds one", func() bool {
+	testproc.WaitFor(t, 10*time.Second, "snapshot holds one", func() bool {
 		b, _ := os.ReadFile(path)
 		return strings.Contains(string(b), joinAddr(one))
 	})

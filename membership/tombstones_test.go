@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/discod/discod/internal/testproc"
 	"github.com/hashicorp/memberlist"
 )
 
@@ -30,12 +31,12 @@ func TestLateRumourAfterLeave(t *testing.T) {
 	if _, err := two.Join([]string{joinAddr(one)}); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, 10*time.Second, "two alive on one", func() bool { return state(one, "two") == StateAlive })
+	testproc.WaitFor(t, 10*time.Second, "two alive on one", func() bool { return state(one, "two") == StateAlive })
 	if err := two.Leave(); err != nil {
 		t.Fatal(err)
 	}
 	_ = two.Shutdown()
-	waitFor(t, 10*time.Second, "two left on one", func() bool { return state(one, "two") == StateLeft })
+	testproc.WaitFor(t, 10*time.Second, "two left on one", func() bool { return state(one, "two") == StateLeft })
 	left, _ := one.Table().Lookup("two")
 	if left.Run == "" {
 		t.Fatal("the tombstone has no run ID")
@@ -63,7 +64,7 @@ func TestRefuteTombstone(t *testing.T) {
 	if _, err := two.Join([]string{joinAddr(one)}); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, 10*time.Second, "two alive on one", func() bool { return state(one, "two") == StateAlive })
+	testproc.WaitFor(t, 10*time.Second, "two alive on one", func() bool { return state(one, "two") == StateAlive })
 
 	m, _ := one.Table().Lookup("two")
 	m.State, m.StateChanged = StateLeft, time.Time{}
@@ -78,7 +79,7 @@ func TestRefuteTombstone(t *testing.T) {
 	if _, err := two.Join([]string{joinAddr(one)}); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, 10*time.Second, "two alive again on one", func() bool {
+	testproc.WaitFor(t, 10*time.Second, "two alive again on one", func() bool {
 		m, _ := one.Table().Lookup("two")
 		return m.State == StateAlive && m.Gen == 1
 	})

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/discod/discod/internal/testproc"
 )
 
 // The WAN tests use 127.0.1.200–127.0.1.250.
@@ -175,7 +177,7 @@ func TestWANPool(t *testing.T) {
 	if s1.WAN() != w1 || s1.WANTable() != w1.Table() || c1.WAN() != nil || c1.WANTable() != nil {
 		t.Fatal("WAN attachment not reported")
 	}
-	waitFor(t, 10*time.Second, "both servers in both WAN tables", func() bool {
+	testproc.WaitFor(t, 10*time.Second, "both servers in both WAN tables", func() bool {
 		return state(w1, "s2.dc2") == StateAlive && state(w2, "s1.dc1") == StateAlive
 	})
 	if m, _ := w1.Table().Lookup("s2.dc2"); m.Datacenter != "dc2" || m.Role != RoleServer || m.DNSAddr.String() != "127.0.1.202:8600" {
@@ -184,7 +186,7 @@ func TestWANPool(t *testing.T) {
 	if _, ok := w1.Table().Lookup("c1"); ok {
 		t.Error("the client is in the WAN pool")
 	}
-	waitFor(t, 10*time.Second, "c1 to learn dc2 from s1", func() bool {
+	testproc.WaitFor(t, 10*time.Second, "c1 to learn dc2 from s1", func() bool {
 		return reflect.DeepEqual(c1.Datacenters(), []string{"dc1", "dc2"})
 	})
 	if got := s2.Datacenters(); !reflect.DeepEqual(got, []string{"dc2", "dc1"}) {
@@ -203,7 +205,7 @@ func TestWANPool(t *testing.T) {
 	// dc2's server dies: dc2 stays known, but there is no path to it.
 	_ = w2.Shutdown()
 	_ = s2.Shutdown()
-	waitFor(t, 20*time.Second, "s2.dc2 failed in the WAN pool", func() bool { return state(w1, "s2.dc2") == StateFailed })
+	testproc.WaitFor(t, 20*time.Second, "s2.dc2 failed in the WAN pool", func() bool { return state(w1, "s2.dc2") == StateFailed })
 	if _, err := s1.Federation().Route("dc2", HopClient, hasDNS); !errors.Is(err, ErrNoPath) {
 		t.Errorf("server route to a dead dc2: %v; want ErrNoPath", err)
 	}

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/discod/discod/internal/testproc"
 	"github.com/miekg/dns"
 )
 
@@ -96,7 +97,7 @@ func TestBootstrapExpectReadiness(t *testing.T) {
 		resp.Body.Close()
 		return resp.StatusCode
 	}
-	waitFor(t, 10*time.Second, "CoreDNS ready endpoint up", func() bool { return ready("http://127.0.0.12:8181/ready") != 0 })
+	testproc.WaitFor(t, 10*time.Second, "CoreDNS ready endpoint up", func() bool { return ready("http://127.0.0.12:8181/ready") != 0 })
 	if c := ready("http://127.0.0.12:8500/v1/agent/ready"); c != 503 {
 		t.Errorf("HTTP ready with 1 of 2 servers = %d; want 503", c)
 	}
@@ -108,14 +109,14 @@ func TestBootstrapExpectReadiness(t *testing.T) {
 		t.Errorf("s1 before ready: %v", r)
 	}
 	two := startAgent(t, "s2", "127.0.0.13", "-server", "-node=s2", "-bind=127.0.0.13", "-client=127.0.0.13", "-join=127.0.0.12")
-	waitFor(t, 10*time.Second, "ready with 2 servers", func() bool {
+	testproc.WaitFor(t, 10*time.Second, "ready with 2 servers", func() bool {
 		return ready("http://127.0.0.12:8500/v1/agent/ready") == 200 && ready("http://127.0.0.12:8181/ready") == 200
 	})
 	if c := two.signal(syscall.SIGTERM); c != 0 {
 		t.Errorf("s2 exit after SIGTERM = %d; want 0", c)
 	}
-	waitFor(t, 10*time.Second, "s2 left on s1", func() bool { return memberStatus(t, "127.0.0.12:8500", "s2") == "left" })
-	waitFor(t, 10*time.Second, "not ready again", func() bool { return ready("http://127.0.0.12:8181/ready") == 503 })
+	testproc.WaitFor(t, 10*time.Second, "s2 left on s1", func() bool { return memberStatus(t, "127.0.0.12:8500", "s2") == "left" })
+	testproc.WaitFor(t, 10*time.Second, "not ready again", func() bool { return ready("http://127.0.0.12:8181/ready") == 503 })
 	if c := one.signal(syscall.SIGINT); c != 0 {
 		t.Errorf("s1 exit after SIGINT = %d; want 0", c)
 	}

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/discod/discod/internal/testproc"
 	"github.com/hashicorp/consul/api"
 	"github.com/hashicorp/consul/api/watch"
 )
@@ -73,7 +74,7 @@ func TestConsulClientNodes(t *testing.T) {
 	go func() { _ = plan.Run(ip1 + ":8500") }()
 	defer plan.Stop()
 	handled := func() int { mu.Lock(); defer mu.Unlock(); return len(seen) }
-	waitFor(t, 10*time.Second, "the watch's first result", func() bool { return handled() >= 1 })
+	testproc.WaitFor(t, 10*time.Second, "the watch's first result", func() bool { return handled() >= 1 })
 
 	// A blocking read with a 60 s wait: blocked while nothing changes ...
 	type result struct {
@@ -129,7 +130,7 @@ func TestConsulClientNodes(t *testing.T) {
 	twoArgs := []string{"-node=api-two", "-bind=" + ip2, "-client=" + ip2, "-join", ip1}
 	two := startAgent(t, "api-two", ip2, twoArgs...)
 	idx := waitChange("join", ch, 2)
-	waitFor(t, 10*time.Second, "the watch handler on the join", func() bool { return handled() >= 2 })
+	testproc.WaitFor(t, 10*time.Second, "the watch handler on the join", func() bool { return handled() >= 2 })
 
 	// A leave, then a failure.
 	ch = block(idx)
@@ -137,9 +138,9 @@ func TestConsulClientNodes(t *testing.T) {
 		t.Fatalf("api-two exit %d", code)
 	}
 	waitChange("leave", ch, 1)
-	waitFor(t, 10*time.Second, "the watch handler on the leave", func() bool { return handled() >= 3 })
+	testproc.WaitFor(t, 10*time.Second, "the watch handler on the leave", func() bool { return handled() >= 3 })
 	two = startAgent(t, "api-two", ip2, twoArgs...)
-	waitFor(t, 15*time.Second, "api-two back", func() bool { return memberStatus(t, ip1+":8500", "api-two") == "alive" })
+	testproc.WaitFor(t, 15*time.Second, "api-two back", func() bool { return memberStatus(t, ip1+":8500", "api-two") == "alive" })
 	_, m, _ := c.Catalog().Nodes(nil)
 	ch = block(m.LastIndex)
 	two.p.Kill()
@@ -194,7 +195,7 @@ func TestConsulClientServices(t *testing.T) {
 	if err := ag.ServiceRegister(reg); err != nil {
 		t.Fatalf("ServiceRegister: %v", err)
 	}
-	waitFor(t, 10*time.Second, "the services watch to see redis", func() bool {
+	testproc.WaitFor(t, 10*time.Second, "the services watch to see redis", func() bool {
 		mu.Lock()
 		defer mu.Unlock()
 		for _, f := range fired {
@@ -247,7 +248,7 @@ func TestConsulClientServices(t *testing.T) {
 	if err := ag.CheckRegister(short); err != nil {
 		t.Fatalf("CheckRegister: %v", err)
 	}
-	waitFor(t, 15*time.Second, "the 1 s TTL check to expire", func() bool {
+	testproc.WaitFor(t, 15*time.Second, "the 1 s TTL check to expire", func() bool {
 		cs, _ := ag.Checks()
 		return cs["short"] != nil && cs["short"].Status == api.HealthCritical
 	})

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/discod/discod/internal/testproc"
 	"github.com/miekg/dns"
 )
 
@@ -33,7 +34,7 @@ func TestUserCorefileAndReload(t *testing.T) {
 	write("consul.:8600 {\n    bind 127.0.0.15\n    consulnode {\n        ttl 30\n    }\n}\n")
 	a := startAgent(t, "c1", "127.0.0.15", "-node=c1", "-bind=127.0.0.15", "-client=127.0.0.15", "-corefile", path)
 	other := startAgent(t, "c2", "127.0.0.16", "-node=c2", "-bind=127.0.0.16", "-client=127.0.0.16", "-join=127.0.0.15")
-	waitFor(t, 10*time.Second, "c2 answered by c1", func() bool {
+	testproc.WaitFor(t, 10*time.Second, "c2 answered by c1", func() bool {
 		return answerA(query(t, "udp", "127.0.0.15:8600", "c2.node.consul.", dns.TypeA)) == "127.0.0.16"
 	})
 	if got := ttlOf(query(t, "udp", "127.0.0.15:8600", "c1.node.consul.", dns.TypeA)); got != 30 {
@@ -42,13 +43,13 @@ func TestUserCorefileAndReload(t *testing.T) {
 
 	write("consul.:8600 {\n    bind 127.0.0.15\n    consulnode {\n        ttl 60\n    }\n}\n")
 	_ = a.cmd.Process.Signal(syscall.SIGHUP)
-	waitFor(t, 10*time.Second, "TTL 60 after SIGHUP", func() bool {
+	testproc.WaitFor(t, 10*time.Second, "TTL 60 after SIGHUP", func() bool {
 		return ttlOf(query(t, "udp", "127.0.0.15:8600", "c1.node.consul.", dns.TypeA)) == 60
 	})
 
 	write("consul.:8600 {\n    bind 127.0.0.15\n    consulnode {\n        ttl many\n    }\n}\n")
 	_ = a.cmd.Process.Signal(syscall.SIGHUP)
-	waitFor(t, 10*time.Second, "the reload error in the log", func() bool {
+	testproc.WaitFor(t, 10*time.Second, "the reload error in the log", func() bool {
 		return strings.Contains(a.out.String(), "Corefile not applied")
 	})
 	if !strings.Contains(a.out.String(), path+":4") {

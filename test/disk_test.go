@@ -43,7 +43,7 @@ func startDiskAgent(t *testing.T, args ...string) *diskAgent {
 	script := `mount -t tmpfs -o size=256k tmpfs "$1" && shift && exec "$@"`
 	cmd := exec.Command("unshare", append([]string{"-m", "--propagation", "private", "sh", "-c", script, "sh", d.dir, discodBin, "agent", "-data-dir", d.dir}, args...)...)
 	d.p = testproc.StartT(t, "disk", cmd)
-	waitFor(t, 15*time.Second, "the agent's HTTP API", func() bool {
+	testproc.WaitFor(t, 15*time.Second, "the agent's HTTP API", func() bool {
 		if !d.p.Running() {
 			t.Fatalf("the agent exited at start: %v\n%s", d.p.Err(), d.p.Out.String())
 		}
@@ -101,7 +101,7 @@ func TestDataDirReadOnlyAndFull(t *testing.T) {
 	if code, body := register(t, "web"); code != http.StatusOK {
 		t.Fatalf("register web: %d %s", code, body)
 	}
-	waitFor(t, 10*time.Second, "web in DNS", func() bool { return answers("web") })
+	testproc.WaitFor(t, 10*time.Second, "web in DNS", func() bool { return answers("web") })
 
 	for _, tt := range []struct{ name, svc, break_, mend string }{
 		{"read-only", "db", `mount -o remount,ro "$1"`, `mount -o remount,rw "$1"`},
@@ -113,12 +113,12 @@ func TestDataDirReadOnlyAndFull(t *testing.T) {
 			if code != http.StatusInternalServerError || !strings.Contains(body, "could not be kept") {
 				t.Fatalf("register %s on a %s data dir: %d %q; want 500 saying it was not kept", tt.svc, tt.name, code, body)
 			}
-			waitFor(t, 10*time.Second, tt.svc+" in DNS from memory", func() bool { return answers(tt.svc) && answers("web") })
+			testproc.WaitFor(t, 10*time.Second, tt.svc+" in DNS from memory", func() bool { return answers(tt.svc) && answers("web") })
 			if !strings.Contains(d.p.Out.String(), "cannot save the services and checks") {
 				t.Errorf("no error logged for the failed write:\n%s", d.p.Out.String())
 			}
 			d.ns(tt.mend)
-			waitFor(t, 20*time.Second, "services.json written again", func() bool {
+			testproc.WaitFor(t, 20*time.Second, "services.json written again", func() bool {
 				return strings.Contains(d.ns(`cat "$1/services.json"`), `"`+tt.svc+`"`)
 			})
 		})

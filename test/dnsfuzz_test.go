@@ -18,6 +18,8 @@ import (
 	"time"
 
 	"github.com/miekg/dns"
+
+	"github.com/discod/discod/internal/testproc"
 )
 
 // The DNS fuzz runs one agent on 127.0.0.95.
@@ -240,7 +242,7 @@ type fuzzStats struct{ sent, replies, silent atomic.Int64 }
 func TestDNSFuzzLiveAgent(t *testing.T) {
 	a := startAgent(t, "f1", fuzzIP, "-node=f1", "-bind="+fuzzIP, "-client="+fuzzIP)
 	defer a.signal(syscall.SIGINT)
-	waitFor(t, 10*time.Second, "f1 answering DNS", func() bool {
+	testproc.WaitFor(t, 10*time.Second, "f1 answering DNS", func() bool {
 		c := &dns.Client{Net: "udp", Timeout: 500 * time.Millisecond}
 		m := new(dns.Msg)
 		m.SetQuestion("f1.node.consul.", dns.TypeA)
@@ -444,7 +446,7 @@ func rawExchange(t *testing.T, netw string, b []byte) *dns.Msg {
 func TestDNSConformanceLimits(t *testing.T) {
 	a := startAgent(t, "f1", fuzzIP, "-node=f1", "-bind="+fuzzIP, "-client="+fuzzIP)
 	defer a.signal(syscall.SIGINT)
-	waitFor(t, 10*time.Second, "f1 answering DNS", func() bool {
+	testproc.WaitFor(t, 10*time.Second, "f1 answering DNS", func() bool {
 		c := &dns.Client{Net: "udp", Timeout: 500 * time.Millisecond}
 		m := new(dns.Msg)
 		m.SetQuestion("f1.node.consul.", dns.TypeA)

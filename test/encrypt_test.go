@@ -5,6 +5,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/discod/discod/internal/testproc"
 )
 
 // TestGossipEncryption: agents with -encrypt form a cluster; an agent with
@@ -60,7 +62,7 @@ func TestGossipEncryption(t *testing.T) {
 		}
 	}
 	again := startAgent(t, "node-2 (restarted)", "127.0.0.22", restart...)
-	waitFor(t, 20*time.Second, "node-2 alive again on node-0", func() bool { return memberStatus(t, httpAddr(0), "node-2") == "alive" })
+	testproc.WaitFor(t, 20*time.Second, "node-2 alive again on node-0", func() bool { return memberStatus(t, httpAddr(0), "node-2") == "alive" })
 	if !strings.Contains(again.out.String(), "does not contain the -encrypt key") {
 		t.Errorf("no warning about the stale -encrypt key:\n%s", again.out.String())
 	}

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/discod/discod/internal/testproc"
 	"github.com/miekg/dns"
 )
 
@@ -32,7 +33,7 @@ func cluster(t *testing.T, n int, extra ...string) ([]*agent, [][]string) {
 		args = append(args, a)
 	}
 	for i := range n {
-		waitFor(t, 15*time.Second, fmt.Sprintf("%d alive members on %s", n, nodeName(i)), func() bool {
+		testproc.WaitFor(t, 15*time.Second, fmt.Sprintf("%d alive members on %s", n, nodeName(i)), func() bool {
 			for j := range n {
 				if memberStatus(t, httpAddr(i), nodeName(j)) != "alive" {
 					return false
@@ -60,14 +61,14 @@ func TestKillRestartRejoins(t *testing.T) {
 	agents, args := cluster(t, 3)
 	// The snapshot is written about once a second; give it a moment to
 	// contain the peers before the crash.
-	waitFor(t, 10*time.Second, "node-2's snapshot to hold its peers", func() bool {
+	testproc.WaitFor(t, 10*time.Second, "node-2's snapshot to hold its peers", func() bool {
 		b, _ := os.ReadFile(args[2][4] + "/peers.json")
 		return strings.Contains(string(b), "127.0.0.20:8301")
 	})
 	_ = agents[2].cmd.Process.Signal(syscall.SIGKILL)
 	agents[2].waitExit()
 	for i := range 2 {
-		waitFor(t, 30*time.Second, "node-2 failed on "+nodeName(i), func() bool { return memberStatus(t, httpAddr(i), "node-2") == "failed" })
+		testproc.WaitFor(t, 30*time.Second, "node-2 failed on "+nodeName(i), func() bool { return memberStatus(t, httpAddr(i), "node-2") == "failed" })
 		if rc := rcode(t, dnsAddr(i), "node-2.node.consul."); rc != dns.RcodeNameError {
 			t.Errorf("node-2 on %s after kill: %s; want NXDOMAIN", nodeName(i), dns.RcodeToString[rc])
 		}
@@ -80,7 +81,7 @@ func TestKillRestartRejoins(t *testing.T) {
 	}
 	startAgent(t, "node-2 (restarted)", "127.0.0.22", restart...)
 	for i := range 2 {
-		waitFor(t, 20*time.Second, "node-2 alive again on "+nodeName(i), func() bool { return memberStatus(t, httpAddr(i), "node-2") == "alive" })
+		testproc.WaitFor(t, 20*time.Second, "node-2 alive again on "+nodeName(i), func() bool { return memberStatus(t, httpAddr(i), "node-2") == "alive" })
 	}
 	if r := query(t, "udp", dnsAddr(0), "node-2.node.consul.", dns.TypeA); answerA(r) != "127.0.0.22" {
 		t.Errorf("node-2 after restart: %v", r)
@@ -94,13 +95,13 @@ func TestStopContRecovers(t *testing.T) {
 	agents, _ := cluster(t, 3)
 	_ = agents[1].cmd.Process.Signal(syscall.SIGSTOP)
 	t.Cleanup(func() { _ = agents[1].cmd.Process.Signal(syscall.SIGCONT) })
-	waitFor(t, 30*time.Second, "node-1 failed on node-0", func() bool { return memberStatus(t, httpAddr(0), "node-1") == "failed" })
+	testproc.WaitFor(t, 30*time.Second, "node-1 failed on node-0", func() bool { return memberStatus(t, httpAddr(0), "node-1") == "failed" })
 	if rc := rcode(t, dnsAddr(0), "node-1.node.consul."); rc != dns.RcodeNameError {
 		t.Errorf("frozen node-1: %s; want NXDOMAIN", dns.RcodeToString[rc])
 	}
 	_ = agents[1].cmd.Process.Signal(syscall.SIGCONT)
 	for _, i := range []int{0, 2} {
-		waitFor(t, 30*time.Second, "node-1 alive again on "+nodeName(i), func() bool { return memberStatus(t, httpAddr(i), "node-1") == "alive" })
+		testproc.WaitFor(t, 30*time.Second, "node-1 alive again on "+nodeName(i), func() bool { return memberStatus(t, httpAddr(i), "node-1") == "alive" })
 	}
 }
 
@@ -124,7 +125,7 @@ func TestRetryJoin(t *testing.T) {
 		a := startAgent(t, "early", "127.0.0.28", "-node=early", "-bind=127.0.0.28", "-client=127.0.0.28",
 			"-retry-join=127.0.0.29", "-retry-interval=200ms")
 		startAgent(t, "late", "127.0.0.29", "-node=late", "-bind=127.0.0.29", "-client=127.0.0.29", "-server")
-		waitFor(t, 15*time.Second, "early sees late", func() bool { return memberStatus(t, "127.0.0.28:8500", "late") == "alive" })
+		testproc.WaitFor(t, 15*time.Second, "early sees late", func() bool { return memberStatus(t, "127.0.0.28:8500", "late") == "alive" })
 		a.signal(syscall.SIGINT)
 	})
 }
@@ -170,13 +171,13 @@ func TestPartitionHeals(t *testing.T) {
 	iptables(t, "-I", "INPUT", "-j", chain)
 
 	for _, c := range []struct{ observer, other int }{{0, 2}, {1, 3}, {2, 0}, {3, 1}} {
-		waitFor(t, 40*time.Second, fmt.Sprintf("%s failed on %s", nodeName(c.other), nodeName(c.observer)), func() bool {
+		testproc.WaitFor(t, 40*time.Second, fmt.Sprintf("%s failed on %s", nodeName(c.other), nodeName(c.observer)), func() bool {
 			return memberStatus(t, httpAddr(c.observer), nodeName(c.other)) == "failed"
 		})
 	}
 	cleanup()
 	for i := range 4 {
-		waitFor(t, 90*time.Second, "all alive on "+nodeName(i), func() bool {
+		testproc.WaitFor(t, 90*time.Second, "all alive on "+nodeName(i), func() bool {
 			for j := range 4 {
 				if memberStatus(t, httpAddr(i), nodeName(j)) != "alive" {
 					return false
@@ -196,17 +197,17 @@ func TestForceLeave(t *testing.T) {
 	}
 	_ = agents[2].cmd.Process.Signal(syscall.SIGKILL)
 	agents[2].waitExit()
-	waitFor(t, 30*time.Second, "node-2 failed on node-0", func() bool { return memberStatus(t, httpAddr(0), "node-2") == "failed" })
+	testproc.WaitFor(t, 30*time.Second, "node-2 failed on node-0", func() bool { return memberStatus(t, httpAddr(0), "node-2") == "failed" })
 	if _, errOut, code := cli(t, "force-leave", "-http-addr", httpAddr(0), "node-2"); code != 0 {
 		t.Fatalf("force-leave: exit %d %q", code, errOut)
 	}
 	for i := range 2 {
-		waitFor(t, 10*time.Second, "node-2 left on "+nodeName(i), func() bool { return memberStatus(t, httpAddr(i), "node-2") == "left" })
+		testproc.WaitFor(t, 10*time.Second, "node-2 left on "+nodeName(i), func() bool { return memberStatus(t, httpAddr(i), "node-2") == "left" })
 	}
 	if _, errOut, code := cli(t, "force-leave", "-prune", "-http-addr", httpAddr(1), "node-2"); code != 0 {
 		t.Fatalf("force-leave -prune: exit %d %q", code, errOut)
 	}
 	for i := range 2 {
-		waitFor(t, 10*time.Second, "node-2 gone from "+nodeName(i), func() bool { return memberStatus(t, httpAddr(i), "node-2") == "" })
+		testproc.WaitFor(t, 10*time.Second, "node-2 gone from "+nodeName(i), func() bool { return memberStatus(t, httpAddr(i), "node-2") == "" })
 	}
 }

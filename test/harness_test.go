@@ -65,7 +65,7 @@ func startAgentBin(t *testing.T, bin, name, ip string, args ...string) *agent {
 	a.p = testproc.StartT(t, name, exec.Command(bin, append([]string{"agent"}, args...)...))
 	a.cmd, a.out = a.p.Cmd, a.p.Out
 	// Ready to be talked to once the HTTP API answers.
-	waitFor(t, 15*time.Second, name+" HTTP API up", func() bool {
+	testproc.WaitFor(t, 15*time.Second, name+" HTTP API up", func() bool {
 		if !a.running() {
 			t.Fatalf("%s exited at start: %v\n%s", name, a.p.Err(), a.out.String())
 		}
@@ -123,18 +123,6 @@ func cli(t *testing.T, args ...string) (string, string, int) {
 		code = ee.ExitCode()
 	}
 	return stdout.String(), stderr.String(), code
-}
-
-// waitFor polls cond every 50 ms for at most d.
-func waitFor(t *testing.T, d time.Duration, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(d)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %v waiting for %s", d, what)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
 }
 
 // query asks server (ip:port) for name/qtype over net ("udp" or "tcp").

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/discod/discod/internal/testproc"
 	"github.com/miekg/dns"
 )
 
@@ -69,12 +70,12 @@ func TestHealthChecksChapter(t *testing.T) {
 	startAgent(t, "agent-one", ip1, "-server", "-bootstrap-expect", "1", "-node=agent-one",
 		"-bind="+ip1, "-client="+ip1, "-config-dir", conf1)
 	startAgent(t, "agent-two", ip2, "-node=agent-two", "-bind="+ip2, "-client="+ip2, "-join", ip1)
-	waitFor(t, 15*time.Second, "two alive members", func() bool {
+	testproc.WaitFor(t, 15*time.Second, "two alive members", func() bool {
 		return memberStatus(t, http1, "agent-one") == "alive" && memberStatus(t, http1, "agent-two") == "alive"
 	})
 
 	// web's check is critical, the node check passes.
-	waitFor(t, 15*time.Second, "web's check critical in /v1/health/state/critical", func() bool {
+	testproc.WaitFor(t, 15*time.Second, "web's check critical in /v1/health/state/critical", func() bool {
 		var checks []struct{ CheckID, ServiceName, Status string }
 		getJSON(t, "http://"+http1+"/v1/health/state/critical", &checks)
 		for _, c := range checks {
@@ -84,13 +85,13 @@ func TestHealthChecksChapter(t *testing.T) {
 		}
 		return false
 	})
-	waitFor(t, 15*time.Second, "the node check ping passing", func() bool {
+	testproc.WaitFor(t, 15*time.Second, "the node check ping passing", func() bool {
 		var passing []struct{ CheckID, Name, Status string }
 		getJSON(t, "http://"+http1+"/v1/health/state/passing", &passing)
 		return strings.Contains(fmt.Sprint(passing), "ping")
 	})
 	for _, server := range dnsAddrs {
-		waitFor(t, 10*time.Second, "web.service.consul NXDOMAIN on "+server, func() bool {
+		testproc.WaitFor(t, 10*time.Second, "web.service.consul NXDOMAIN on "+server, func() bool {
 			return query(t, "udp", server, "web.service.consul.", dns.TypeA).Rcode == dns.RcodeNameError
 		})
 	}
@@ -102,15 +103,15 @@ func TestHealthChecksChapter(t *testing.T) {
 			return (r.Rcode == dns.RcodeSuccess && answerA(r) == ip1) == want
 		}
 	}
-	waitFor(t, 15*time.Second, "api answered on agent-two while its server says 200", apiAnswered(true))
+	testproc.WaitFor(t, 15*time.Second, "api answered on agent-two while its server says 200", apiAnswered(true))
 	code.Store(http.StatusInternalServerError)
-	waitFor(t, 15*time.Second, "api NXDOMAIN on agent-two once its server says 500", apiAnswered(false))
+	testproc.WaitFor(t, 15*time.Second, "api NXDOMAIN on agent-two once its server says 500", apiAnswered(false))
 	code.Store(http.StatusOK)
-	waitFor(t, 15*time.Second, "api answered again on agent-two", apiAnswered(true))
+	testproc.WaitFor(t, 15*time.Second, "api answered again on agent-two", apiAnswered(true))
 
 	// 429 is a warning: DNS answers, ?passing leaves it out.
 	code.Store(http.StatusTooManyRequests)
-	waitFor(t, 15*time.Second, "api in warning", func() bool {
+	testproc.WaitFor(t, 15*time.Second, "api in warning", func() bool {
 		var entries []struct {
 			Checks []struct{ CheckID, Status string }
 		}

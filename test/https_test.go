@@ -17,6 +17,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/discod/discod/internal/testproc"
 )
 
 // selfSigned writes a certificate for ip and its key into dir.
@@ -57,7 +59,7 @@ func TestHTTPS(t *testing.T) {
 	// startAgent waits for the plain HTTP port; the TLS one is served a
 	// moment later, so poll it too.
 	var code int
-	waitFor(t, 15*time.Second, "HTTPS API up", func() bool {
+	testproc.WaitFor(t, 15*time.Second, "HTTPS API up", func() bool {
 		resp, err := c.Get("https://127.0.0.19:8501/v1/agent/self")
 		if err != nil {
 			return false

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/discod/discod/internal/testproc"
 	"github.com/miekg/dns"
 )
 
@@ -26,7 +27,7 @@ func TestMaintenance(t *testing.T) {
 		}
 		return r.Rcode
 	}
-	waitFor(t, 15*time.Second, "maint-b answered by maint-a", func() bool { return answersFor(a+":8600", "maint-b.node.consul.", "127.0.0.29") })
+	testproc.WaitFor(t, 15*time.Second, "maint-b answered by maint-a", func() bool { return answersFor(a+":8600", "maint-b.node.consul.", "127.0.0.29") })
 
 	for _, bad := range [][]string{{"-enable", "-disable"}, {"-reason", "x"}, {"-enable", "web"}} {
 		if _, errOut, code := cli(t, append([]string{"maint", "-http-addr", bHTTP}, bad...)...); code != 1 || errOut == "" {
@@ -41,7 +42,7 @@ func TestMaintenance(t *testing.T) {
 	inMaint := func(what string) {
 		t.Helper()
 		for _, server := range []string{a, "127.0.0.29"} {
-			waitFor(t, 15*time.Second, what+": maint-b NXDOMAIN on "+server, func() bool { return rcode(server) == dns.RcodeNameError })
+			testproc.WaitFor(t, 15*time.Second, what+": maint-b NXDOMAIN on "+server, func() bool { return rcode(server) == dns.RcodeNameError })
 		}
 		if s := memberStatus(t, a+":8500", "maint-b"); s != "alive" {
 			t.Errorf("%s: maint-b is %q in members; want alive (maintenance does not leave the cluster)", what, s)
@@ -67,5 +68,5 @@ func TestMaintenance(t *testing.T) {
 	if out, errOut, code := cli(t, "maint", "-disable", "-http-addr", bHTTP); code != 0 || !strings.Contains(out, "left maintenance") {
 		t.Fatalf("maint -disable: exit %d\n%s%s", code, out, errOut)
 	}
-	waitFor(t, 15*time.Second, "maint-b answered again", func() bool { return answersFor(a+":8600", "maint-b.node.consul.", "127.0.0.29") })
+	testproc.WaitFor(t, 15*time.Second, "maint-b answered again", func() bool { return answersFor(a+":8600", "maint-b.node.consul.", "127.0.0.29") })
 }

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/discod/discod/internal/testproc"
 	"github.com/miekg/dns"
 )
 
@@ -131,7 +132,7 @@ func TestMultiDC(t *testing.T) {
 
 	// The WAN pool holds both servers, named <node>.<dc>, and no client.
 	for _, srv := range []dcAgent{dcAgents[0], dcAgents[2]} {
-		waitFor(t, 30*time.Second, "both servers in the WAN pool on "+srv.node, func() bool {
+		testproc.WaitFor(t, 30*time.Second, "both servers in the WAN pool on "+srv.node, func() bool {
 			return wanStatus(t, srv.http(), "dc1-server.dc1") == "alive" && wanStatus(t, srv.http(), "dc2-server.dc2") == "alive"
 		})
 		out, _, _ := cli(t, "members", "-wan", "-http-addr", srv.http())
@@ -154,12 +155,12 @@ func TestMultiDC(t *testing.T) {
 	for _, asker := range dcAgents {
 		for _, node := range dcAgents {
 			name := node.node + ".node." + node.dc + ".consul."
-			waitFor(t, 30*time.Second, fmt.Sprintf("%s to answer %s", asker.node, name), func() bool {
+			testproc.WaitFor(t, 30*time.Second, fmt.Sprintf("%s to answer %s", asker.node, name), func() bool {
 				return answersFor(asker.dns(), name, node.ip)
 			})
 		}
 		for _, dc := range []string{"dc1", "dc2"} {
-			waitFor(t, 30*time.Second, fmt.Sprintf("%s to list dc %s", asker.node, dc), func() bool {
+			testproc.WaitFor(t, 30*time.Second, fmt.Sprintf("%s to list dc %s", asker.node, dc), func() bool {
 				nodes, code, _ := catalogNodes(t, asker.http(), dc)
 				return code == 200 && len(nodes) == 2 && nodes[dc+"-server"] == map[string]string{"dc1": "127.0.0.50", "dc2": "127.0.0.52"}[dc] &&
 					nodes[dc+"-client"] == map[string]string{"dc1": "127.0.0.51", "dc2": "127.0.0.53"}[dc]
@@ -211,7 +212,7 @@ func TestMultiDC(t *testing.T) {
 	// which datacenter.
 	_ = procs["dc2-server"].cmd.Process.Signal(syscall.SIGKILL)
 	procs["dc2-server"].waitExit()
-	waitFor(t, 60*time.Second, "dc2-server.dc2 failed in dc1's WAN pool", func() bool {
+	testproc.WaitFor(t, 60*time.Second, "dc2-server.dc2 failed in dc1's WAN pool", func() bool {
 		return wanStatus(t, dcAgents[0].http(), "dc2-server.dc2") == "failed"
 	})
 	for _, asker := range dcAgents[:2] {
@@ -244,7 +245,7 @@ func TestMultiDC(t *testing.T) {
 	for _, asker := range dcAgents[:2] {
 		for _, node := range dcAgents[2:] {
 			name := node.node + ".node.dc2.consul."
-			waitFor(t, 60*time.Second, fmt.Sprintf("%s to answer %s again", asker.node, name), func() bool {
+			testproc.WaitFor(t, 60*time.Second, fmt.Sprintf("%s to answer %s again", asker.node, name), func() bool {
 				return answersFor(asker.dns(), name, node.ip)
 			})
 		}

@@ -7,6 +7,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/discod/discod/internal/testproc"
 )
 
 // TestConfigReload: SIGHUP re-reads the config files; a setting that only
@@ -26,14 +28,14 @@ func TestConfigReload(t *testing.T) {
 
 	write(`{"node_name": "r1", "bind_addr": "127.0.0.18", "client_addr": "127.0.0.18", "datacenter": "dc2", "log_level": "debug"}`)
 	_ = a.cmd.Process.Signal(syscall.SIGHUP)
-	waitFor(t, 10*time.Second, "the restart notice", func() bool { return strings.Contains(a.out.String(), "need a restart") })
+	testproc.WaitFor(t, 10*time.Second, "the restart notice", func() bool { return strings.Contains(a.out.String(), "need a restart") })
 	if !strings.Contains(a.out.String(), "datacenter") {
 		t.Errorf("the notice does not name the datacenter:\n%s", a.out.String())
 	}
 
 	write(`{"node_name": "r1", "bind_addr": `)
 	_ = a.cmd.Process.Signal(syscall.SIGHUP)
-	waitFor(t, 10*time.Second, "the config error", func() bool { return strings.Contains(a.out.String(), "keeping the running configuration") })
+	testproc.WaitFor(t, 10*time.Second, "the config error", func() bool { return strings.Contains(a.out.String(), "keeping the running configuration") })
 	if !strings.Contains(a.out.String(), f) {
 		t.Errorf("the config error does not name %s:\n%s", f, a.out.String())
 	}

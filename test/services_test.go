@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/discod/discod/internal/testproc"
 	"github.com/miekg/dns"
 )
 
@@ -36,14 +37,14 @@ func TestRegisterService(t *testing.T) {
 		"-config-dir", t.TempDir(), "-join", ip1}
 	two := startAgent(t, "agent-two", ip2, twoArgs...)
 	for _, h := range []string{http1, http2} {
-		waitFor(t, 15*time.Second, "two alive members on "+h, func() bool {
+		testproc.WaitFor(t, 15*time.Second, "two alive members on "+h, func() bool {
 			return memberStatus(t, h, "agent-one") == "alive" && memberStatus(t, h, "agent-two") == "alive"
 		})
 	}
 
 	// DNS from both agents, A and SRV, the seed's instance only.
 	for _, server := range dnsAddrs {
-		waitFor(t, 10*time.Second, "web.service.consul on "+server, func() bool {
+		testproc.WaitFor(t, 10*time.Second, "web.service.consul on "+server, func() bool {
 			r := query(t, "udp", server, "web.service.consul.", dns.TypeA)
 			return r.Rcode == dns.RcodeSuccess && answerA(r) == ip1
 		})
@@ -86,24 +87,24 @@ func TestRegisterService(t *testing.T) {
 			return slices.Equal(got, []string{ip1, ip2})
 		}
 	}
-	waitFor(t, 10*time.Second, "both instances on agent-one", bothAnswered(dnsAddrs[0]))
+	testproc.WaitFor(t, 10*time.Second, "both instances on agent-one", bothAnswered(dnsAddrs[0]))
 
 	// A restart keeps it: it was registered over the API, so agent-two's
 	// data dir holds it.
 	if code := two.signal(syscall.SIGTERM); code != 0 {
 		t.Fatalf("agent-two exit %d on SIGTERM\n%s", code, two.out.String())
 	}
-	waitFor(t, 10*time.Second, "agent-two's instance gone from agent-one after its leave", func() bool {
+	testproc.WaitFor(t, 10*time.Second, "agent-two's instance gone from agent-one after its leave", func() bool {
 		return answerA(query(t, "udp", dnsAddrs[0], "web.service.consul.", dns.TypeA)) == ip1
 	})
 	two = startAgent(t, "agent-two", ip2, twoArgs...)
-	waitFor(t, 15*time.Second, "agent-two's instance back on agent-one after its restart", bothAnswered(dnsAddrs[0]))
+	testproc.WaitFor(t, 15*time.Second, "agent-two's instance back on agent-one after its restart", bothAnswered(dnsAddrs[0]))
 
 	// kill -9: out of DNS once the failure is detected, still in the
 	// catalog as critical until reaped.
 	two.p.Kill()
-	waitFor(t, 40*time.Second, "agent-two failed on agent-one", func() bool { return memberStatus(t, http1, "agent-two") == "failed" })
-	waitFor(t, 5*time.Second, "agent-two's instance out of DNS", func() bool {
+	testproc.WaitFor(t, 40*time.Second, "agent-two failed on agent-one", func() bool { return memberStatus(t, http1, "agent-two") == "failed" })
+	testproc.WaitFor(t, 5*time.Second, "agent-two's instance out of DNS", func() bool {
 		return answerA(query(t, "udp", dnsAddrs[0], "web.service.consul.", dns.TypeA)) == ip1
 	})
 	var health []struct {

@@ -7,6 +7,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/discod/discod/internal/testproc"
 )
 
 // TestShutdownSemantics: SIGTERM leaves by default; with
@@ -38,14 +40,14 @@ func TestShutdownSemantics(t *testing.T) {
 				args = append(args, "-config-file", noLeave)
 			}
 			a := startAgent(t, name, "127.0.0.25", args...)
-			waitFor(t, 10*time.Second, name+" alive", func() bool { return memberStatus(t, "127.0.0.24:8500", name) == "alive" })
+			testproc.WaitFor(t, 10*time.Second, name+" alive", func() bool { return memberStatus(t, "127.0.0.24:8500", name) == "alive" })
 			if code := a.signal(tt.sig); code != 0 {
 				t.Errorf("exit code %d; want 0", code)
 			}
 			// A failure takes up to memberlist's maximum suspicion timeout
 			// (6 × 4 s with the LAN profile) when too few members are left
 			// to confirm it, as here, where the earlier cases left.
-			waitFor(t, 60*time.Second, name+" "+tt.want, func() bool { return memberStatus(t, "127.0.0.24:8500", name) == tt.want })
+			testproc.WaitFor(t, 60*time.Second, name+" "+tt.want, func() bool { return memberStatus(t, "127.0.0.24:8500", name) == tt.want })
 			if tt.want == "failed" && !strings.Contains(a.out.String(), "without leaving") {
 				t.Errorf("log does not say it shut down without leaving:\n%s", a.out.String())
 			}

@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/miekg/dns"
+
+	"github.com/discod/discod/internal/testproc"
 )
 
 // previousRelease is the commit of the release before services: agents
@@ -67,7 +69,7 @@ func TestRollingUpgrade(t *testing.T) {
 	agents := []*agent{old, new1, new2}
 	names := []string{"old-server", "new-one", "new-two"}
 	for _, a := range agents {
-		waitFor(t, 15*time.Second, "three alive members on "+a.name, func() bool {
+		testproc.WaitFor(t, 15*time.Second, "three alive members on "+a.name, func() bool {
 			for _, n := range names {
 				if memberStatus(t, a.ip+":8500", n) != "alive" {
 					return false
@@ -88,7 +90,7 @@ func TestRollingUpgrade(t *testing.T) {
 	}
 	// The new agents answer the service new-one owns.
 	for _, a := range []*agent{new1, new2} {
-		waitFor(t, 10*time.Second, "web.service.consul on "+a.name, func() bool {
+		testproc.WaitFor(t, 10*time.Second, "web.service.consul on "+a.name, func() bool {
 			return answerA(query(t, "udp", a.ip+":8600", "web.service.consul.", dns.TypeA)) == ipNew1
 		})
 	}
@@ -98,17 +100,17 @@ func TestRollingUpgrade(t *testing.T) {
 	if code := new2.signal(syscall.SIGTERM); code != 0 {
 		t.Fatalf("new-two exit %d", code)
 	}
-	waitFor(t, 15*time.Second, "new-two left on old-server", func() bool { return memberStatus(t, ipOld+":8500", "new-two") == "left" })
+	testproc.WaitFor(t, 15*time.Second, "new-two left on old-server", func() bool { return memberStatus(t, ipOld+":8500", "new-two") == "left" })
 	// kill -9 of a new agent: failed on the old one.
 	new1.p.Kill()
-	waitFor(t, 40*time.Second, "new-one failed on old-server", func() bool { return memberStatus(t, ipOld+":8500", "new-one") == "failed" })
+	testproc.WaitFor(t, 40*time.Second, "new-one failed on old-server", func() bool { return memberStatus(t, ipOld+":8500", "new-one") == "failed" })
 
 	startAgent(t, "new-two", ipNew2, "-node=new-two", "-bind="+ipNew2, "-client="+ipNew2, "-join", ipOld)
-	waitFor(t, 15*time.Second, "new-two back on old-server", func() bool { return memberStatus(t, ipOld+":8500", "new-two") == "alive" })
+	testproc.WaitFor(t, 15*time.Second, "new-two back on old-server", func() bool { return memberStatus(t, ipOld+":8500", "new-two") == "alive" })
 	if code := old.signal(syscall.SIGTERM); code != 0 {
 		t.Fatalf("old-server exit %d", code)
 	}
-	waitFor(t, 15*time.Second, "old-server left on new-two", func() bool { return memberStatus(t, ipNew2+":8500", "old-server") == "left" })
+	testproc.WaitFor(t, 15*time.Second, "old-server left on new-two", func() bool { return memberStatus(t, ipNew2+":8500", "old-server") == "left" })
 
 	for _, a := range agents {
 		for _, bad := range []string{"panic", "fatal error", "malformed", "DATA RACE"} {

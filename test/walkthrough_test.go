@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/discod/discod/internal/testproc"
 	"github.com/miekg/dns"
 )
 
@@ -41,7 +42,7 @@ func TestGettingStarted(t *testing.T) {
 
 	// Both see both, alive, with the right types.
 	for _, h := range []string{http1, http2} {
-		waitFor(t, 10*time.Second, "two alive members on "+h, func() bool {
+		testproc.WaitFor(t, 10*time.Second, "two alive members on "+h, func() bool {
 			return memberStatus(t, h, "agent-one") == "alive" && memberStatus(t, h, "agent-two") == "alive"
 		})
 		out, _, _ := cli(t, "members", "-http-addr", h)
@@ -70,7 +71,7 @@ func TestGettingStarted(t *testing.T) {
 	if c := two.waitExit(); c != 0 {
 		t.Errorf("agent-two exit code after leave = %d; want 0", c)
 	}
-	waitFor(t, 10*time.Second, "agent-two left on agent-one", func() bool { return memberStatus(t, http1, "agent-two") == "left" })
+	testproc.WaitFor(t, 10*time.Second, "agent-two left on agent-one", func() bool { return memberStatus(t, http1, "agent-two") == "left" })
 	if r := query(t, "udp", dns1, "agent-two.node.consul.", dns.TypeA); r.Rcode != dns.RcodeNameError {
 		t.Errorf("after leave: rcode %s; want NXDOMAIN", dns.RcodeToString[r.Rcode])
 	}
@@ -80,13 +81,13 @@ func TestGettingStarted(t *testing.T) {
 	if out, errOut, code := cli(t, "join", "-http-addr", http2, "127.0.0.10"); code != 0 {
 		t.Fatalf("rejoin = %d %q %q", code, out, errOut)
 	}
-	waitFor(t, 15*time.Second, "agent-two alive again on agent-one", func() bool { return memberStatus(t, http1, "agent-two") == "alive" })
-	waitFor(t, 5*time.Second, "agent-two answered again", func() bool {
+	testproc.WaitFor(t, 15*time.Second, "agent-two alive again on agent-one", func() bool { return memberStatus(t, http1, "agent-two") == "alive" })
+	testproc.WaitFor(t, 5*time.Second, "agent-two answered again", func() bool {
 		return answerA(query(t, "udp", dns1, "agent-two.node.consul.", dns.TypeA)) == "127.0.0.11"
 	})
 	_ = two.cmd.Process.Signal(syscall.SIGKILL)
 	two.waitExit()
-	waitFor(t, 30*time.Second, "agent-two failed on agent-one", func() bool { return memberStatus(t, http1, "agent-two") == "failed" })
+	testproc.WaitFor(t, 30*time.Second, "agent-two failed on agent-one", func() bool { return memberStatus(t, http1, "agent-two") == "failed" })
 	if r := query(t, "tcp", dns1, "agent-two.node.dc1.consul.", dns.TypeA); r.Rcode != dns.RcodeNameError {
 		t.Errorf("after kill -9: rcode %s; want NXDOMAIN", dns.RcodeToString[r.Rcode])
 	}

@@ -10,7 +10,6 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
-	"path/filepath"
 	"strings"
 	"sync"
 	"syscall"
@@ -20,6 +19,7 @@ import (
 	"github.com/discod/discod/config"
 	"github.com/discod/discod/corefile"
 	"github.com/discod/discod/httpapi"
+	"github.com/discod/discod/internal/datadir"
 	"github.com/discod/discod/internal/logstream"
 	"github.com/discod/discod/local"
 	"github.com/discod/discod/membership"
@@ -95,10 +95,7 @@ func (d *daemon) start() error {
 	if err != nil {
 		return err
 	}
-	var keyringPath string
-	if rt.DataDir != "" {
-		keyringPath = filepath.Join(rt.DataDir, keyringFile)
-	}
+	keyringPath := datadir.Path(rt.DataDir, datadir.Keyring)
 	var seed [][]byte
 	if k := rt.EncryptKey(); k != nil {
 		seed = [][]byte{k}

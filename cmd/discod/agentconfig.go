@@ -2,11 +2,11 @@ package main
 
 import (
 	"log/slog"
-	"path/filepath"
 	"time"
 
 	"github.com/discod/discod/config"
 	"github.com/discod/discod/corefile"
+	"github.com/discod/discod/internal/datadir"
 	"github.com/discod/discod/membership"
 )
 
@@ -33,10 +33,8 @@ func lanConfig(rt *config.Runtime, nodeID, maintenance string, keys [][]byte, lo
 	if rt.ReconnectTimeout > 0 {
 		mc.ReconnectTimeout = rt.ReconnectTimeout
 	}
-	if rt.DataDir != "" {
-		mc.SnapshotPath = filepath.Join(rt.DataDir, snapshotFile)
-		mc.KeyringPath = filepath.Join(rt.DataDir, keyringFile)
-	}
+	mc.SnapshotPath = datadir.Path(rt.DataDir, datadir.Snapshot)
+	mc.KeyringPath = datadir.Path(rt.DataDir, datadir.Keyring)
 	mc.Keys = keys
 	federationAddrs(rt, &mc) // wan.go
 	mc.Logger = log.With("component", "gossip")

@@ -2,28 +2,21 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
-	"io/fs"
-	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 
 	"github.com/discod/discod/catalog"
 	"github.com/discod/discod/httpapi"
-	"github.com/discod/discod/internal/atomicfile"
+	"github.com/discod/discod/internal/datadir"
 	"github.com/discod/discod/membership"
 )
 
 // Maintenance mode: `discod maint` talks to PUT /v1/agent/maintenance; the
 // daemon keeps the reason in the data dir so that a node in maintenance
-// stays in maintenance across a restart, as Consul does.
-
-// maintenanceFile holds the maintenance reason while the node is in
-// maintenance; it does not exist otherwise.
-const maintenanceFile = "maintenance"
+// stays in maintenance across a restart, as Consul does, in the file
+// datadir.Maintenance.
 
 func runMaint(args []string, stdout, stderr io.Writer) int {
 	fs := newFlagSet("maint", "maint [options]\n\n  Places the local node, or with -service one of its services, into\n  maintenance mode, or takes it out. A node in maintenance stays in the\n  cluster (alive) but is left out of DNS answers (NXDOMAIN); `discod\n  members -detailed` shows its reason. A service in maintenance gets\n  Consul's critical _service_maintenance:<id> check and is left out of DNS\n  answers. Without -enable or -disable it lists what is in maintenance.\n  The state is kept across restarts when the agent has a -data-dir.", stderr)
@@ -111,13 +104,12 @@ func readMaintenance(dataDir string) (string, error) {
 	if dataDir == "" {
 		return "", nil
 	}
-	path := filepath.Join(dataDir, maintenanceFile)
-	b, err := os.ReadFile(path)
-	if errors.Is(err, fs.ErrNotExist) {
-		return "", nil
-	}
+	b, ok, err := datadir.Read(datadir.Path(dataDir, datadir.Maintenance))
 	if err != nil {
 		return "", fmt.Errorf("maintenance state: %w", err)
+	}
+	if !ok {
+		return "", nil
 	}
 	r := strings.TrimSpace(string(b))
 	if r == "" {
@@ -139,15 +131,15 @@ func (d *daemon) setMaintenance(enable bool, reason string) error {
 	if dir == "" {
 		return nil
 	}
-	path := filepath.Join(dir, maintenanceFile)
+	path := datadir.Path(dir, datadir.Maintenance)
 	if !enable {
-		if err := os.Remove(path); err != nil && !errors.Is(err, fs.ErrNotExist) {
-			return fmt.Errorf("left maintenance, but could not remove %s; a restart will enter it again: %w", path, err)
+		if err := datadir.Remove(path); err != nil {
+			return fmt.Errorf("left maintenance, but a restart will enter it again: %w", err)
 		}
 		return nil
 	}
-	if err := atomicfile.Write(path, []byte(d.agent.Maintenance()+"\n"), 0o600); err != nil {
-		return fmt.Errorf("entered maintenance, but could not save it to %s; a restart will leave it: %w", path, err)
+	if err := datadir.Write(path, []byte(d.agent.Maintenance()+"\n")); err != nil {
+		return fmt.Errorf("entered maintenance, but a restart will leave it: %w", err)
 	}
 	return nil
 }

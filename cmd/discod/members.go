@@ -12,6 +12,7 @@ import (
 	"strings"
 	"text/tabwriter"
 
+	"github.com/discod/discod/catalog"
 	"github.com/discod/discod/httpapi"
 )
 
@@ -100,18 +101,11 @@ func addrPort(m httpapi.AgentMember) string {
 	return m.Addr + ":" + strconv.Itoa(int(m.Port))
 }
 
-// statusText maps serf's status numbers to words, as `consul members` does.
+// statusText maps serf's status numbers to words, as `consul members`
+// does: catalog.State's names, whose values follow serf's.
 func statusText(m httpapi.AgentMember) string {
-	switch m.Status {
-	case 1:
-		return "alive"
-	case 2:
-		return "leaving"
-	case 3:
-		return "left"
-	case 4:
-		return "failed"
-	default:
-		return "none"
+	if m.Status < 0 || m.Status > 255 {
+		return catalog.StateNone.String()
 	}
+	return catalog.State(m.Status).String()
 }

@@ -3,9 +3,9 @@ package main
 import (
 	"fmt"
 	"os"
-	"path/filepath"
 
 	"github.com/discod/discod/config"
+	"github.com/discod/discod/internal/datadir"
 	"github.com/discod/discod/membership"
 )
 
@@ -13,13 +13,6 @@ import (
 // wan.go), and every agent gossips where its DNS server and HTTP API can
 // be reached, so that questions about other datacenters can be forwarded
 // (membership's federation.go).
-
-// wanSnapshotFile holds the WAN peers a server knows, for rejoining the
-// WAN pool after a restart.
-const wanSnapshotFile = "peers-wan.json"
-
-// wanKeyringFile holds the WAN pool's gossip keyring.
-const wanKeyringFile = "keyring-wan"
 
 // wanProfileEnv overrides the WAN pool's timing profile ("wan" by
 // default; "lan" or "local" detect failures in seconds rather than tens of
@@ -57,13 +50,11 @@ func (d *daemon) startWAN(lan membership.Config) error {
 		wc.Profile = p
 		d.log.Info("WAN gossip timing profile set by "+wanProfileEnv, "profile", p)
 	}
-	if rt.DataDir != "" {
-		wc.SnapshotPath = filepath.Join(rt.DataDir, wanSnapshotFile)
-		// The WAN pool keeps its own keyring (Consul's serf/remote.keyring),
-		// seeded from the LAN keyring the first time and following the WAN
-		// pool's rotations after that.
-		wc.KeyringPath = filepath.Join(rt.DataDir, wanKeyringFile)
-	}
+	wc.SnapshotPath = datadir.Path(rt.DataDir, datadir.WANSnapshot)
+	// The WAN pool keeps its own keyring (Consul's serf/remote.keyring),
+	// seeded from the LAN keyring the first time and following the WAN
+	// pool's rotations after that.
+	wc.KeyringPath = datadir.Path(rt.DataDir, datadir.WANKeyring)
 	keys, err := loadKeyring(wc.KeyringPath, wc.Keys, "the LAN keyring", false, d.log) // keys.go
 	if err != nil {
 		return fmt.Errorf("WAN %w", err)

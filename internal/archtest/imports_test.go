@@ -18,6 +18,7 @@ const module = "github.com/discod/discod/"
 // must not have, directly or indirectly.
 var forbidden = map[string][]string{
 	"catalog":    {module, "github.com/"},
+	"dnsrules":   {module, "github.com/"},
 	"servicedef": {module + "membership", module + "plugin", module + "httpapi", module + "corefile", module + "config", module + "cmd", "github.com/coredns", "github.com/miekg", "github.com/hashicorp/memberlist"},
 	"membership": {module + "plugin", module + "corefile", module + "httpapi", module + "config", module + "cmd", module + "local", module + "checks", "github.com/coredns"},
 	"local":      {module + "membership", module + "plugin", module + "corefile", module + "httpapi", module + "cmd", "github.com/coredns", "github.com/miekg", "github.com/hashicorp/memberlist"},

@@ -1,7 +1,8 @@
 // Package testproc runs the child processes of discod's black-box tests
 // (test/, test/resolvers, test/stockcoredns): the discod binary built once
 // per test package, and processes whose output is kept for failure
-// messages and that are always stopped.
+// messages and that are always stopped. WaitFor is the bounded wait every
+// test package of the module uses.
 package testproc
 
 import (

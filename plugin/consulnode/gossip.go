@@ -12,6 +12,7 @@ import (
 
 	"github.com/coredns/caddy"
 	"github.com/coredns/caddy/caddyfile"
+	"github.com/discod/discod/dnsrules"
 	"github.com/discod/discod/membership"
 )
 
@@ -359,8 +360,8 @@ func defaultNodeName() (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("no node name: the host name is unknown (%w); set `node NAME`", err)
 	}
-	name, _, _ := strings.Cut(host, ".")
-	if err := membership.ValidateLabel("node name", name); err != nil {
+	name, err := dnsrules.NodeNameFromHost(host)
+	if err != nil {
 		return "", fmt.Errorf("no node name: the host name %q does not give one (%w); set `node NAME`", host, err)
 	}
 	return name, nil

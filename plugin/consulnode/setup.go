@@ -8,6 +8,7 @@ import (
 	"github.com/coredns/caddy"
 	"github.com/coredns/coredns/core/dnsserver"
 	"github.com/coredns/coredns/plugin"
+	"github.com/discod/discod/dnsrules"
 	"github.com/miekg/dns"
 )
 
@@ -123,6 +124,9 @@ func parseZones(c *caddy.Controller, args []string) ([]string, error) {
 	for _, z := range zones {
 		if z == "." {
 			z = defaultForwardZone
+		}
+		if err := dnsrules.CheckZone(z); err != nil {
+			return nil, c.Errf("zone %s: %v", z, err)
 		}
 		if !seen[z] {
 			seen[z] = true

@@ -2,6 +2,7 @@ package consulnode
 
 import (
 	"github.com/coredns/coredns/request"
+	"github.com/discod/discod/dnsrules"
 	"github.com/miekg/dns"
 )
 
@@ -14,8 +15,9 @@ import (
 // a_record_limit cut further when set; only enable_truncate makes those
 // cuts set TC, as in Consul.
 
-// MaxAnswerLimit is the largest udp_answer_limit and a_record_limit.
-const MaxAnswerLimit = 65535
+// MaxAnswerLimit is the largest udp_answer_limit and a_record_limit
+// (dnsrules.MaxAnswerLimit, the one home of the rule).
+const MaxAnswerLimit = dnsrules.MaxAnswerLimit
 
 const (
 	// maxUDPSize caps the EDNS buffer size a client asks for.

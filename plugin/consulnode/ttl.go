@@ -1,23 +1,21 @@
 package consulnode
 
 import (
-	"fmt"
 	"slices"
 	"strings"
+
+	"github.com/discod/discod/dnsrules"
 )
 
 // MaxTTL is the largest TTL, in seconds, consulnode gives any answer: the
-// limit of ttl, negative_ttl and service_ttl. It is the one home of that
-// rule; the corefile renderer checks its options against it.
-const MaxTTL = 3600
+// limit of ttl, negative_ttl and service_ttl. The rule's home is
+// dnsrules.MaxTTL, which the configuration and the corefile renderer
+// check too.
+const MaxTTL = dnsrules.MaxTTL
 
-// CheckTTL returns an error when seconds is not a TTL consulnode accepts.
-func CheckTTL(seconds int) error {
-	if seconds < 0 || seconds > MaxTTL {
-		return fmt.Errorf("%d is out of range [0, %d] seconds", seconds, MaxTTL)
-	}
-	return nil
-}
+// CheckTTL returns an error when seconds is not a TTL consulnode accepts
+// (dnsrules.CheckTTL).
+func CheckTTL(seconds int) error { return dnsrules.CheckTTL(seconds) }
 
 // serviceTTLs are the TTLs of service answers by service name, as Consul's
 // dns_config.service_ttl: an exact name beats the longest matching
@@ -35,25 +33,8 @@ type ttlPrefix struct {
 }
 
 // CheckServiceTTLPattern returns an error when pattern is not a
-// service_ttl key: a service name, or a prefix followed by '*', of
-// letters, digits, '-', '_' and '.'.
-func CheckServiceTTLPattern(pattern string) error {
-	prefix, _ := strings.CutSuffix(pattern, "*")
-	if pattern == "" {
-		return fmt.Errorf("empty service name")
-	}
-	for i := 0; i < len(prefix); i++ {
-		c := prefix[i]
-		switch {
-		case c == '*':
-			return fmt.Errorf("service name %q: '*' is only allowed at the end", pattern)
-		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9', c == '-', c == '_', c == '.':
-		default:
-			return fmt.Errorf("service name %q: %q is not a letter, digit, '-', '_' or '.'", pattern, c)
-		}
-	}
-	return nil
-}
+// service_ttl key (dnsrules.CheckServiceTTLPattern).
+func CheckServiceTTLPattern(pattern string) error { return dnsrules.CheckServiceTTLPattern(pattern) }
 
 // set adds pattern (CheckServiceTTLPattern) with ttl.
 func (t *serviceTTLs) set(pattern string, ttl uint32) error {
