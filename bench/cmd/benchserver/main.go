@@ -86,6 +86,7 @@ type options struct {
 
 	instances int    // service instances in the datacenter (dataset.Services)
 	corefile  string // -chain file: the Corefile to run
+	reserve   string // -stackreserve: auto, on or off
 }
 
 func parseFlags(args []string) (options, error) {
@@ -102,6 +103,7 @@ func parseFlags(args []string) (options, error) {
 	fs.IntVar(&o.padKB, "stackpad", 0, "diagnostic: park 200 goroutines holding about this many KiB of stack each, which raises the runtime's adaptive starting stack size for new goroutines (0: off)")
 	fs.IntVar(&o.instances, "instances", 0, "service instances in the datacenter: web (3), big (40, from 43 on) and filler instances of 100 other services (0: no services)")
 	fs.StringVar(&o.corefile, "corefile", "", "-chain file: the Corefile to run around consulnode (its zones must include consul.)")
+	fs.StringVar(&o.reserve, "stackreserve", "auto", "corefile's stack reserve: on, off, or auto (on for consulnode, as discod runs it; off for hosts, as a stock CoreDNS runs)")
 	fs.BoolVar(&o.agent, "agent", false, "hosts and miekg: also run an idle membership agent, as consulnode does, so the processes have the same background goroutines (a diagnostic)")
 	if err := fs.Parse(args); err != nil {
 		return o, err
@@ -123,6 +125,11 @@ func parseFlags(args []string) (options, error) {
 	if err := o.services().Check(); err != nil {
 		return o, fmt.Errorf("-instances: %w", err)
 	}
+	switch o.reserve {
+	case "auto", "on", "off":
+	default:
+		return o, fmt.Errorf("-stackreserve %q is not auto, on or off", o.reserve)
+	}
 	if (o.chain == "file") != (o.corefile != "") {
 		return o, errors.New("-corefile and -chain file go together")
 	}
@@ -133,6 +140,14 @@ func parseFlags(args []string) (options, error) {
 func memberName(i int) string { return dataset.MemberName(i) }
 
 func memberAddr(i int) netip.Addr { return dataset.MemberAddr(i) }
+
+// startOptions are corefile.Start's options for o.
+func (o options) startOptions() []corefile.StartOption {
+	if o.reserve == "off" || o.reserve == "auto" && o.mode != "consulnode" {
+		return []corefile.StartOption{corefile.WithoutStackReserve()}
+	}
+	return nil
+}
 
 // services is the service data set o asks for.
 func (o options) services() dataset.Services {
@@ -333,7 +348,7 @@ func startConsulNode(o options) (stopper, error) {
 		_ = agent.Shutdown()
 		return nil, err
 	}
-	srv, err := corefile.Start("bench-"+o.chain, []byte(text))
+	srv, err := corefile.Start("bench-"+o.chain, []byte(text), o.startOptions()...)
 	if err != nil {
 		_ = agent.Shutdown()
 		return nil, fmt.Errorf("start CoreDNS with chain %s: %w\n%s", o.chain, err, text)
@@ -416,7 +431,7 @@ func startHosts(o options) (stopper, error) {
 		_ = os.RemoveAll(dir)
 		return nil, err
 	}
-	srv, err := corefile.Start("bench-hosts-"+o.chain, []byte(text))
+	srv, err := corefile.Start("bench-hosts-"+o.chain, []byte(text), o.startOptions()...)
 	if err != nil {
 		_ = os.RemoveAll(dir)
 		return nil, fmt.Errorf("start CoreDNS with hosts: %w\n%s", err, text)
