@@ -42,7 +42,7 @@ go build -o "$bin/" ./bench/cmd/dnsbench ./bench/cmd/benchserver ./bench/cmd/gos
 
 if [ "${#short[@]}" -eq 0 ]; then
   mkdir -p bench/results
-  dns_out=(-out bench/results/dns -png docs/perf-members.png)
+  dns_out=(-out bench/results/dns -png docs/perf-members.png -services-png docs/perf-services.png)
   gossip_out=(-out bench/results/gossip)
 else
   dns_out=()

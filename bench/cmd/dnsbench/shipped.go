@@ -94,7 +94,12 @@ func renderAgentCorefile(ctx context.Context, bin, dir, name string, a string) (
 // phaseShipped runs the shipped-agent comparison and the service lookups.
 func phaseShipped(ctx context.Context, c config, bin, out string, rep *report, res *results, progress func(string)) error {
 	if _, err := unboundPath(); err != nil {
-		return fmt.Errorf("shipped phase: %w", err)
+		if os.Getenv("CI") == "true" {
+			return fmt.Errorf("shipped phase: %w; CI must install it (.ci/run installs Debian's unbound)", err)
+		}
+		progress(fmt.Sprintf("shipped: SKIP: %v", err))
+		rep.Printf("## The shipped agent\n\nSkipped: %v.\n\n", err)
+		return nil
 	}
 	corefiles := map[string]string{}
 	for name, last := range map[string]byte{"agent": 40, "agent-10": 41} {
