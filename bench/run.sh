@@ -4,7 +4,7 @@
 #   bench/run.sh              full run (~25 min): DNS kit, members chart to
 #                             docs/perf-members.png, gossip at scale + simulator;
 #                             results in bench/results/
-#   bench/run.sh -short       CI smoke run (about 1.5 minutes), results in a temp dir
+#   bench/run.sh -short       CI smoke run (about 2 minutes), results in a temp dir
 #   bench/run.sh -dns-only …  only the DNS kit; remaining flags go to dnsbench
 #   bench/run.sh -gossip-only … only the gossip harness; remaining flags go to
 #                             gossipbench
