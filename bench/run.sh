@@ -4,7 +4,7 @@
 #   bench/run.sh              full run (~25 min): DNS kit, members chart to
 #                             docs/perf-members.png, gossip at scale + simulator;
 #                             results in bench/results/
-#   bench/run.sh -short       CI smoke run (about 1.5 minutes), results in a temp dir
+#   bench/run.sh -short       CI smoke run (about 2 minutes), results in a temp dir
 #   bench/run.sh -dns-only …  only the DNS kit; remaining flags go to dnsbench
 #   bench/run.sh -gossip-only … only the gossip harness; remaining flags go to
 #                             gossipbench
@@ -42,7 +42,7 @@ go build -o "$bin/" ./bench/cmd/dnsbench ./bench/cmd/benchserver ./bench/cmd/gos
 
 if [ "${#short[@]}" -eq 0 ]; then
   mkdir -p bench/results
-  dns_out=(-out bench/results/dns -png docs/perf-members.png)
+  dns_out=(-out bench/results/dns -png docs/perf-members.png -services-png docs/perf-services.png)
   gossip_out=(-out bench/results/gossip)
 else
   dns_out=()

@@ -52,7 +52,13 @@ var running struct {
 // answer (see awaitServing). A parse error keeps CoreDNS's
 // "FILE:LINE - Error during parsing" text. On failure, whatever the
 // instance had started is shut down again, and Start may be called again.
-func Start(path string, contents []byte) (*Server, error) {
+// While the Server runs, the process holds the stack reserve (stacks.go)
+// unless an option says otherwise.
+func Start(path string, contents []byte, opts ...StartOption) (*Server, error) {
+	var cfg startConfig
+	for _, o := range opts {
+		o(&cfg)
+	}
 	if err := setup(); err != nil {
 		return nil, fmt.Errorf("configure CoreDNS: %w", err)
 	}
@@ -67,6 +73,9 @@ func Start(path string, contents []byte) (*Server, error) {
 	}
 	running.srv = s
 	running.mu.Unlock()
+	if !cfg.noStackReserve {
+		startReserve()
+	}
 
 	inst, err := caddy.Start(input(path, contents))
 	if err != nil {
@@ -80,6 +89,7 @@ func Start(path string, contents []byte) (*Server, error) {
 			}
 			_ = inst.Stop()
 		}
+		stopReserve()
 		running.mu.Lock()
 		running.srv = nil
 		running.mu.Unlock()
@@ -150,6 +160,7 @@ func (s *Server) Stop() error {
 	err := errors.Join(inst.ShutdownCallbacks()...)
 	_ = inst.Stop() // logs and swallows the servers' errors itself
 	inst.Wait()
+	stopReserve()
 
 	running.mu.Lock()
 	if running.srv == s {

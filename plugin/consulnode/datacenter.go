@@ -43,8 +43,10 @@ func (cn *ConsulNode) lookupMember(be *backend, node, dc string, m *membership.M
 	if dc != "" && dc != be.dc {
 		return false
 	}
-	var ok bool
-	*m, ok = be.src.Table().Lookup(node)
+	// LookupInto copies the member straight into *m: Lookup's returned
+	// copy would be a second member-sized temporary on this frame, deep in
+	// the query goroutine's stack.
+	ok := be.src.Table().LookupInto(node, m)
 	return ok && (m.Datacenter == "" || m.Datacenter == be.dc)
 }
 

@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -19,22 +21,35 @@ import (
 // catches a change elsewhere in the tree (corefile, consulnode,
 // membership) that breaks a benchmark server, without dnsperf.
 func TestModes(t *testing.T) {
+	corefile := filepath.Join(t.TempDir(), "Corefile")
+	if err := os.WriteFile(corefile, []byte("consul.:8653 {\n    bind 127.0.9.254\n    errors\n    consulnode consul.\n}\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	tests := []struct {
 		mode, chain, addr string
+		extra             []string
 	}{
-		{"consulnode", "bare", "127.0.9.250"},
-		{"consulnode", "default", "127.0.9.251"},
-		{"hosts", "bare", "127.0.9.252"},
-		{"miekg", "bare", "127.0.9.253"},
+		{"consulnode", "bare", "127.0.9.250", nil},
+		{"consulnode", "default", "127.0.9.251", nil},
+		{"hosts", "bare", "127.0.9.252", nil},
+		{"miekg", "bare", "127.0.9.253", nil},
+		{"consulnode", "file", "127.0.9.254", []string{"-corefile", corefile, "-instances", "100", "-members", "40"}},
+		{"hosts", "bare", "127.0.9.252", []string{"-instances", "43", "-members", "40"}},
+		{"miekg", "bare", "127.0.9.253", []string{"-instances", "43", "-members", "40"}},
 	}
 	for _, tt := range tests {
-		t.Run(tt.mode+"/"+tt.chain, func(t *testing.T) {
+		name := tt.mode + "/" + tt.chain
+		if tt.extra != nil {
+			name += "+services"
+		}
+		t.Run(name, func(t *testing.T) {
 			inR, inW := io.Pipe()
 			outR, outW := io.Pipe()
 			t.Cleanup(func() { _ = inW.Close() }) // end of input stops the server if the test stops early
 			errc := make(chan error, 1)
 			go func() {
-				err := run([]string{"-mode", tt.mode, "-chain", tt.chain, "-addr", tt.addr, "-port", "8653", "-members", "20"}, inR, outW)
+				args := append([]string{"-mode", tt.mode, "-chain", tt.chain, "-addr", tt.addr, "-port", "8653", "-members", "20"}, tt.extra...)
+				err := run(args, inR, outW)
 				_ = outW.CloseWithError(fmt.Errorf("server returned: %v", err))
 				errc <- err
 			}()

@@ -19,10 +19,16 @@
 // -chain picks the plugin chain around consulnode or hosts: bare (bind and
 // the backend only), errors, log, and for consulnode the default Corefile
 // as corefile.Render writes it (default) plus its optional endpoints
-// (default+ready, default+health, default+prometheus, default+all).
+// (default+ready, default+health, default+prometheus, default+all), or
+// (file) the Corefile -corefile names — the kit passes the one
+// `discod corefile` renders, which is what `discod agent` runs.
 //
-// The member i is named node<i> and has address 198.18.0.0+i (RFC 2544's
-// benchmarking range: the answers are data, nothing is ever sent there).
+// The data are bench/internal/dataset's: member i is named node<i> with
+// address 198.18.0.0+i, and -instances N adds its service data set (web
+// with 3 instances, big with 40, filler up to N), which every mode
+// answers: consulnode from the catalog store, hosts from its hosts file
+// (A only), miekg from a map (A, and SRV with the targets' addresses as
+// additional records, as consulnode answers).
 //
 // Protocol with the orchestrator: the server prints "ready" on stdout once
 // it answers node0. It then reads commands on stdin, one a line, and
@@ -54,6 +60,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/discod/discod/bench/internal/dataset"
 	"github.com/discod/discod/bench/internal/runtimestats"
 	"github.com/discod/discod/corefile"
 	"github.com/discod/discod/membership"
@@ -76,6 +83,10 @@ type options struct {
 	members int
 	agent   bool
 	padKB   int
+
+	instances int    // service instances in the datacenter (dataset.Services)
+	corefile  string // -chain file: the Corefile to run
+	reserve   string // -stackreserve: auto, on or off
 }
 
 func parseFlags(args []string) (options, error) {
@@ -90,6 +101,9 @@ func parseFlags(args []string) (options, error) {
 	fs.IntVar(&o.port, "port", 8653, "UDP and TCP port to serve DNS on")
 	fs.IntVar(&o.members, "members", 1000, "number of names (members) to serve")
 	fs.IntVar(&o.padKB, "stackpad", 0, "diagnostic: park 200 goroutines holding about this many KiB of stack each, which raises the runtime's adaptive starting stack size for new goroutines (0: off)")
+	fs.IntVar(&o.instances, "instances", 0, "service instances in the datacenter: web (3), big (40, from 43 on) and filler instances of 100 other services (0: no services)")
+	fs.StringVar(&o.corefile, "corefile", "", "-chain file: the Corefile to run around consulnode (its zones must include consul.)")
+	fs.StringVar(&o.reserve, "stackreserve", "auto", "corefile's stack reserve: on, off, or auto (on for consulnode, as discod runs it; off for hosts, as a stock CoreDNS runs)")
 	fs.BoolVar(&o.agent, "agent", false, "hosts and miekg: also run an idle membership agent, as consulnode does, so the processes have the same background goroutines (a diagnostic)")
 	if err := fs.Parse(args); err != nil {
 		return o, err
@@ -108,14 +122,36 @@ func parseFlags(args []string) (options, error) {
 	if o.port < 1 || o.port > 65535 {
 		return o, fmt.Errorf("-port %d is out of range", o.port)
 	}
+	if err := o.services().Check(); err != nil {
+		return o, fmt.Errorf("-instances: %w", err)
+	}
+	switch o.reserve {
+	case "auto", "on", "off":
+	default:
+		return o, fmt.Errorf("-stackreserve %q is not auto, on or off", o.reserve)
+	}
+	if (o.chain == "file") != (o.corefile != "") {
+		return o, errors.New("-corefile and -chain file go together")
+	}
 	return o, nil
 }
 
-// memberName and memberAddr define the data set every mode serves.
-func memberName(i int) string { return "node" + strconv.Itoa(i) }
+// memberName and memberAddr are the data set every mode serves.
+func memberName(i int) string { return dataset.MemberName(i) }
 
-func memberAddr(i int) netip.Addr {
-	return netip.AddrFrom4([4]byte{198, 18 + byte(i>>16), byte(i >> 8), byte(i)})
+func memberAddr(i int) netip.Addr { return dataset.MemberAddr(i) }
+
+// startOptions are corefile.Start's options for o.
+func (o options) startOptions() []corefile.StartOption {
+	if o.reserve == "off" || o.reserve == "auto" && o.mode != "consulnode" {
+		return []corefile.StartOption{corefile.WithoutStackReserve()}
+	}
+	return nil
+}
+
+// services is the service data set o asks for.
+func (o options) services() dataset.Services {
+	return dataset.Services{Instances: o.instances, Members: o.members}
 }
 
 // stopper shuts a server down.
@@ -309,12 +345,13 @@ func startConsulNode(o options) (stopper, error) {
 			State:      membership.StateAlive,
 		})
 	}
+	o.services().Register(tbl)
 	text, err := consulnodeCorefile(o)
 	if err != nil {
 		_ = agent.Shutdown()
 		return nil, err
 	}
-	srv, err := corefile.Start("bench-"+o.chain, []byte(text))
+	srv, err := corefile.Start("bench-"+o.chain, []byte(text), o.startOptions()...)
 	if err != nil {
 		_ = agent.Shutdown()
 		return nil, fmt.Errorf("start CoreDNS with chain %s: %w\n%s", o.chain, err, text)
@@ -328,6 +365,13 @@ func startConsulNode(o options) (stopper, error) {
 
 // consulnodeCorefile returns the Corefile for o.chain around consulnode.
 func consulnodeCorefile(o options) (string, error) {
+	if o.chain == "file" {
+		b, err := os.ReadFile(o.corefile)
+		if err != nil {
+			return "", fmt.Errorf("-corefile: %w", err)
+		}
+		return string(b), nil
+	}
 	if rest, ok := strings.CutPrefix(o.chain, "default"); ok {
 		opts := corefile.DefaultOptions()
 		opts.ListenAddr = o.addr
@@ -378,6 +422,7 @@ func startHosts(o options) (stopper, error) {
 	for i := range o.members {
 		fmt.Fprintf(&b, "%s %s.node.consul\n", memberAddr(i), memberName(i))
 	}
+	b.WriteString(o.services().HostsLines())
 	path := filepath.Join(dir, "hosts")
 	if err := os.WriteFile(path, []byte(b.String()), 0o600); err != nil {
 		_ = os.RemoveAll(dir)
@@ -389,7 +434,7 @@ func startHosts(o options) (stopper, error) {
 		_ = os.RemoveAll(dir)
 		return nil, err
 	}
-	srv, err := corefile.Start("bench-hosts-"+o.chain, []byte(text))
+	srv, err := corefile.Start("bench-hosts-"+o.chain, []byte(text), o.startOptions()...)
 	if err != nil {
 		_ = os.RemoveAll(dir)
 		return nil, fmt.Errorf("start CoreDNS with hosts: %w\n%s", err, text)
@@ -400,15 +445,34 @@ func startHosts(o options) (stopper, error) {
 	}, nil
 }
 
-// startMiekg runs a plain miekg/dns UDP server answering from a map, built
-// like CoreDNS's own listener (a default dns.Server on a PacketConn).
+// startMiekg runs a plain miekg/dns server answering from a map, built
+// like CoreDNS's own listeners (a default dns.Server on a PacketConn, and
+// one on a TCP listener on the same address).
 func startMiekg(o options) (stopper, error) {
 	if o.chain != "bare" {
 		return nil, fmt.Errorf("-chain %q: -mode miekg has no plugin chain (use bare)", o.chain)
 	}
-	names := make(map[string]net.IP, o.members)
+	names := make(map[string][]net.IP, o.members)
 	for i := range o.members {
-		names[memberName(i)+".node.consul."] = net.IP(memberAddr(i).AsSlice())
+		names[memberName(i)+".node.consul."] = []net.IP{net.IP(memberAddr(i).AsSlice())}
+	}
+	srvAns := map[string][]dns.RR{} // name → SRV answer, then the targets' A records
+	svcs := o.services()
+	for _, name := range []string{"web", "big"} {
+		owner := name + ".service.consul."
+		var ips []net.IP
+		var ans, extra []dns.RR
+		for _, i := range svcs.Nodes(name) {
+			ip := net.IP(memberAddr(i).AsSlice())
+			ips = append(ips, ip)
+			ans = append(ans, &dns.SRV{Hdr: dns.RR_Header{Name: owner, Rrtype: dns.TypeSRV, Class: dns.ClassINET, Ttl: 0},
+				Priority: 1, Weight: 1, Port: 80, Target: dataset.SRVTarget(i)})
+			extra = append(extra, &dns.A{Hdr: dns.RR_Header{Name: dataset.SRVTarget(i), Rrtype: dns.TypeA, Class: dns.ClassINET, Ttl: 0}, A: ip})
+		}
+		if len(ips) > 0 {
+			names[owner] = ips
+			srvAns[owner] = append(ans, extra...)
+		}
 	}
 	pc, err := net.ListenPacket("udp", net.JoinHostPort(o.addr.String(), strconv.Itoa(o.port)))
 	if err != nil {
@@ -424,24 +488,67 @@ func startMiekg(o options) (stopper, error) {
 			return
 		}
 		q := r.Question[0]
-		ip, ok := names[strings.ToLower(q.Name)]
+		lname := strings.ToLower(q.Name)
+		ips, ok := names[lname]
 		switch {
 		case !ok:
 			m.Rcode = dns.RcodeNameError
 		case q.Qtype == dns.TypeA:
-			m.Answer = []dns.RR{&dns.A{Hdr: dns.RR_Header{Name: q.Name, Rrtype: dns.TypeA, Class: dns.ClassINET, Ttl: 5}, A: ip}}
+			m.Answer = make([]dns.RR, len(ips))
+			for i, ip := range ips {
+				m.Answer[i] = &dns.A{Hdr: dns.RR_Header{Name: q.Name, Rrtype: dns.TypeA, Class: dns.ClassINET, Ttl: 5}, A: ip}
+			}
+		case q.Qtype == dns.TypeSRV && srvAns[lname] != nil:
+			rrs := srvAns[lname]
+			n := len(rrs) / 2
+			for _, rr := range rrs[:n] {
+				c := *rr.(*dns.SRV)
+				c.Hdr.Name, c.Hdr.Ttl = q.Name, 5
+				m.Answer = append(m.Answer, &c)
+			}
+			for _, rr := range rrs[n:] {
+				c := *rr.(*dns.A)
+				c.Hdr.Ttl = 5
+				m.Extra = append(m.Extra, &c)
+			}
+		}
+		if w.RemoteAddr().Network() == "udp" {
+			size := dns.MinMsgSize
+			if e := r.IsEdns0(); e != nil {
+				size = int(e.UDPSize())
+			}
+			m.Truncate(size) // as CoreDNS's ScrubWriter does
 		}
 		_ = w.WriteMsg(m)
 	})
-	srv := &dns.Server{PacketConn: pc, Net: "udp", Handler: h}
-	started := make(chan struct{})
-	srv.NotifyStartedFunc = func() { close(started) }
-	errc := make(chan error, 1)
-	go func() { errc <- srv.ActivateAndServe() }()
-	select {
-	case <-started:
-	case err := <-errc:
-		return nil, fmt.Errorf("serve: %w", err)
+	ln, err := net.Listen("tcp", pc.LocalAddr().String())
+	if err != nil {
+		_ = pc.Close()
+		return nil, fmt.Errorf("listen: %w", err)
 	}
-	return func() error { return srv.Shutdown() }, nil
+	udp := &dns.Server{PacketConn: pc, Net: "udp", Handler: h}
+	tcp := &dns.Server{Listener: ln, Net: "tcp", Handler: h, MaxTCPQueries: -1} // unlimited, as CoreDNS serves TCP
+	var servers []*dns.Server
+	stop := func() error {
+		var errs []error
+		for _, s := range servers {
+			errs = append(errs, s.Shutdown())
+		}
+		return errors.Join(errs...)
+	}
+	for _, srv := range []*dns.Server{udp, tcp} {
+		started := make(chan struct{})
+		srv.NotifyStartedFunc = func() { close(started) }
+		errc := make(chan error, 1)
+		go func() { errc <- srv.ActivateAndServe() }()
+		select {
+		case <-started:
+			servers = append(servers, srv)
+		case err := <-errc:
+			_ = ln.Close()
+			_ = pc.Close()
+			return nil, errors.Join(fmt.Errorf("serve: %w", err), stop())
+		}
+	}
+	return stop, nil
 }

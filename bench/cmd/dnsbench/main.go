@@ -69,6 +69,7 @@ type config struct {
 	png         string
 	profile     string
 	candidate   string
+	servicesPNG string
 }
 
 func parseConfig(args []string) (config, error) {
@@ -76,7 +77,7 @@ func parseConfig(args []string) (config, error) {
 	var c config
 	var phases, sweep string
 	fs.BoolVar(&c.short, "short", false, "smoke run for CI: 1 round, short runs, small sweep (about a minute)")
-	fs.StringVar(&phases, "phases", "compare,chains,tail,sweep,startup", "phases to run, comma-separated: compare, chains, tail, sweep, startup")
+	fs.StringVar(&phases, "phases", "compare,shipped,chains,tail,sweep,startup", "phases to run, comma-separated: compare, shipped, chains, tail, sweep, startup")
 	fs.IntVar(&c.rounds, "rounds", 5, "interleaved rounds in the compare phase")
 	fs.IntVar(&c.chainRounds, "chain-rounds", 3, "interleaved rounds in the chains phase")
 	fs.IntVar(&c.sweepRounds, "sweep-rounds", 3, "interleaved rounds per member count in the sweep phase")
@@ -95,6 +96,7 @@ func parseConfig(args []string) (config, error) {
 	fs.StringVar(&c.out, "out", "", "directory for results.md, results.json and queries (default: a temporary directory)")
 	fs.StringVar(&c.png, "png", "", "where to write the members sweep chart (default: OUT/perf-members.png; docs/perf-members.png is its committed copy)")
 	fs.StringVar(&c.profile, "profile", "", "directory for CPU profiles and execution traces of the compare servers (default: none)")
+	fs.StringVar(&c.servicesPNG, "services-png", "", "where to write the chart of node, service A and SRV lookups of the shipped phase (default: OUT/perf-services.png; docs/perf-services.png is its committed copy)")
 	fs.StringVar(&c.candidate, "candidate", "", "directory with a benchserver built from a changed tree (go build -o DIR/ ./bench/cmd/benchserver there): the compare phase runs it as a fourth server, \"candidate\", interleaved with the others (default: none)")
 	if err := fs.Parse(args); err != nil {
 		return c, err
@@ -124,11 +126,11 @@ func parseConfig(args []string) (config, error) {
 	for _, p := range strings.Split(phases, ",") {
 		p = strings.TrimSpace(p)
 		switch p {
-		case "compare", "chains", "tail", "sweep", "startup":
+		case "compare", "shipped", "chains", "tail", "sweep", "startup":
 			c.phases[p] = true
 		case "":
 		default:
-			return c, fmt.Errorf("-phases: unknown phase %q (use compare, chains, tail, sweep, startup)", p)
+			return c, fmt.Errorf("-phases: unknown phase %q (use compare, shipped, chains, tail, sweep, startup)", p)
 		}
 	}
 	for _, s := range strings.Split(sweep, ",") {
@@ -235,6 +237,9 @@ func runPhases(ctx context.Context, c config) error {
 	var err error
 	if c.phases["compare"] {
 		err = errors.Join(err, phaseCompare(ctx, c, bin, out, rep, res, progress))
+	}
+	if err == nil && c.phases["shipped"] {
+		err = errors.Join(err, phaseShipped(ctx, c, bin, out, rep, res, progress))
 	}
 	if err == nil && c.phases["chains"] {
 		err = errors.Join(err, phaseChains(ctx, c, bin, out, rep, res, progress))

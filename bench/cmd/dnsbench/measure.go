@@ -19,6 +19,7 @@ type load struct {
 	Outstanding int
 	QPS         int  // 0 for saturation
 	Verbose     bool // per-query latencies (p50/p99)
+	TCP         bool // queries over TCP
 }
 
 // sample is one dnsperf run against one server.
@@ -62,7 +63,7 @@ func measure(ctx context.Context, s *server, queries string, l load, round int) 
 	}
 	res, err := dnsperf.Run(ctx, dnsperf.Options{
 		Server: s.spec.Addr.String(), Port: s.spec.Port, DataFile: queries, Duration: l.Duration,
-		Clients: l.Clients, Threads: l.Threads, Outstanding: l.Outstanding, QPS: l.QPS, Verbose: l.Verbose,
+		Clients: l.Clients, Threads: l.Threads, Outstanding: l.Outstanding, QPS: l.QPS, Verbose: l.Verbose, TCP: l.TCP,
 	})
 	if err != nil {
 		return smp, fmt.Errorf("server %s: %w", s.spec.Name, err)

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/discod/discod/bench/internal/plot"
@@ -168,7 +169,8 @@ func profileServers(ctx context.Context, servers fleet, queries string, c config
 		return fmt.Errorf("profile directory: %w", err)
 	}
 	for _, s := range servers {
-		prof := filepath.Join(c.profile, s.spec.Name+".cpu.pprof")
+		file := strings.ReplaceAll(s.spec.Name, "/", "_")
+		prof := filepath.Join(c.profile, file+".cpu.pprof")
 		if _, err := s.command(ctx, "cpuprofile "+prof); err != nil {
 			return err
 		}
@@ -180,7 +182,7 @@ func profileServers(ctx context.Context, servers fleet, queries string, c config
 		if _, err := s.command(ctx, "stop"); err != nil {
 			return err
 		}
-		tr := filepath.Join(c.profile, s.spec.Name+".trace")
+		tr := filepath.Join(c.profile, file+".trace")
 		if _, err := s.command(ctx, "trace "+tr); err != nil {
 			return err
 		}

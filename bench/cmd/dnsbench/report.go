@@ -71,6 +71,11 @@ func roundRatios(samples []sample, kind, a, b string, members int, m metric) rat
 			r.PerRound = append(r.PerRound, m.get(s)/d)
 		}
 	}
+	return r.summarise()
+}
+
+// summarise sets the median and range of r's per-round values.
+func (r ratio) summarise() ratio {
 	r.Median = stats.Median(r.PerRound)
 	r.Min, r.Max = stats.MinMax(r.PerRound)
 	return r

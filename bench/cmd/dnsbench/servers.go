@@ -28,9 +28,11 @@ type serverSpec struct {
 	Addr    netip.Addr
 	Port    int
 	Members int
-	Extra   []string // more benchserver flags (diagnostics such as -stackpad)
-	Env     []string // more environment variables (GOGC=..., GOMAXPROCS=...)
-	Bin     string   // directory of the benchserver binary, if not the kit's (-candidate)
+	// Instances is benchserver -instances: the service data set.
+	Instances int
+	Extra     []string // more benchserver flags (diagnostics such as -stackpad)
+	Env       []string // more environment variables (GOGC=..., GOMAXPROCS=...)
+	Bin       string   // directory of the benchserver binary, if not the kit's (-candidate)
 }
 
 // server is a running benchserver process.
@@ -40,13 +42,21 @@ type server struct {
 	stdin  io.WriteCloser
 	out    *bufio.Reader
 	stderr *tailBuffer
+	// external is a server that is not a benchserver (unbound): it has
+	// no control protocol, so it has no runtime counters and is stopped
+	// with SIGTERM.
+	external bool
+	dir      string // removed when the server stops, if set
 }
 
 // startServer starts a benchserver for spec and waits until it reports
 // ready (it has answered its own query for node0).
 func startServer(ctx context.Context, bin string, spec serverSpec) (*server, error) {
+	if spec.Mode == "unbound" {
+		return startUnbound(ctx, spec)
+	}
 	args := []string{"-mode", spec.Mode, "-chain", spec.Chain, "-addr", spec.Addr.String(),
-		"-port", strconv.Itoa(spec.Port), "-members", strconv.Itoa(spec.Members)}
+		"-port", strconv.Itoa(spec.Port), "-members", strconv.Itoa(spec.Members), "-instances", strconv.Itoa(spec.Instances)}
 	if spec.Bin != "" {
 		bin = spec.Bin
 	}
@@ -114,12 +124,18 @@ func (s *server) command(ctx context.Context, cmd string) (string, error) {
 
 // mark and stats bracket a measured run (see benchserver's protocol).
 func (s *server) mark(ctx context.Context) error {
+	if s.external {
+		return nil
+	}
 	_, err := s.command(ctx, "mark")
 	return err
 }
 
 func (s *server) stats(ctx context.Context) (runtimestats.Summary, error) {
 	var sum runtimestats.Summary
+	if s.external {
+		return sum, nil
+	}
 	line, err := s.command(ctx, "stats")
 	if err != nil {
 		return sum, err
@@ -132,13 +148,20 @@ func (s *server) stats(ctx context.Context) (runtimestats.Summary, error) {
 
 // stop asks the server to quit and waits for it; after 10 s it is killed.
 func (s *server) stop() error {
-	_, _ = fmt.Fprintln(s.stdin, "quit")
-	_ = s.stdin.Close()
+	if s.external {
+		_ = s.cmd.Process.Signal(syscall.SIGTERM)
+	} else {
+		_, _ = fmt.Fprintln(s.stdin, "quit")
+		_ = s.stdin.Close()
+	}
+	if s.dir != "" {
+		defer func() { _ = os.RemoveAll(s.dir) }()
+	}
 	done := make(chan error, 1)
 	go func() { done <- s.cmd.Wait() }()
 	select {
 	case err := <-done:
-		if err != nil {
+		if err != nil && !(s.external && isSIGTERM(err)) {
 			return fmt.Errorf("server %s: %w: %s", s.spec.Name, err, s.stderr.String())
 		}
 		return nil
@@ -229,4 +252,15 @@ func writeQueries(dir string, members int) (string, error) {
 		return "", fmt.Errorf("write query file: %w", err)
 	}
 	return path, nil
+}
+
+// isSIGTERM reports whether err is a process's exit by SIGTERM, the way
+// an external server stopped by stop may end.
+func isSIGTERM(err error) bool {
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) {
+		return false
+	}
+	ws, ok := ee.Sys().(syscall.WaitStatus)
+	return ok && ws.Signaled() && ws.Signal() == syscall.SIGTERM
 }

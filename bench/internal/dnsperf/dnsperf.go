@@ -49,6 +49,8 @@ type Options struct {
 	// percentiles are computed. It costs dnsperf CPU, so use it at a
 	// fixed rate, not for saturation runs.
 	Verbose bool
+	// TCP sends the queries over TCP (-m tcp) instead of UDP.
+	TCP bool
 }
 
 // Args returns the dnsperf command line for o.
@@ -64,6 +66,9 @@ func (o Options) Args() []string {
 	}
 	if o.Verbose {
 		args = append(args, "-v")
+	}
+	if o.TCP {
+		args = append(args, "-m", "tcp")
 	}
 	return args
 }

@@ -30,6 +30,9 @@ type Panel struct {
 	// LogX puts the x axis on a log10 scale (all X must be > 0).
 	LogX   bool
 	Series []Series
+	// XTicks, if set, labels the x ticks by value instead of printing
+	// the numbers: a categorical axis (x = 1, 2, 3 … for the categories).
+	XTicks map[float64]string
 }
 
 // Palette has distinct colours for up to six series.
@@ -141,6 +144,9 @@ func drawPanel(img *image.RGBA, r image.Rectangle, p Panel) error {
 		xx := px(x)
 		vline(img, xx, area.Min.Y, area.Max.Y, grey)
 		label := formatTick(x)
+		if l, ok := p.XTicks[x]; ok {
+			label = l
+		}
 		drawText(img, xx-textWidth(label, scale)/2, area.Max.Y+6, label, scale, black)
 	}
 	// Axes.

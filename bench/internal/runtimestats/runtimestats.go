@@ -24,9 +24,11 @@ const (
 	nameUserCPU    = "/cpu/classes/user:cpu-seconds"
 	nameHeapLive   = "/gc/heap/live:bytes"
 	nameGoroutines = "/sched/goroutines:goroutines"
+	nameStackStart = "/gc/stack/starting-size:bytes"
+	nameStackBytes = "/memory/classes/heap/stacks:bytes"
 )
 
-var names = []string{nameGCCycles, nameGCPauses, nameSchedLat, nameAllocObjs, nameAllocBytes, nameGCCPU, nameUserCPU, nameHeapLive, nameGoroutines}
+var names = []string{nameGCCycles, nameGCPauses, nameSchedLat, nameAllocObjs, nameAllocBytes, nameGCCPU, nameUserCPU, nameHeapLive, nameGoroutines, nameStackStart, nameStackBytes}
 
 // Snapshot is the runtime's cumulative counters at one moment.
 type Snapshot struct {
@@ -102,6 +104,13 @@ type Summary struct {
 	HeapLiveBytes uint64 `json:"heap_live_bytes"`
 	// Goroutines is the goroutine count at the end.
 	Goroutines uint64 `json:"goroutines"`
+	// StackStartBytes is the stack size new goroutines start with at the
+	// end (the runtime adapts it at each GC to the average stack it
+	// scanned): a per-query goroutine whose stack outgrows it pays a
+	// stack growth, a copy.
+	StackStartBytes uint64 `json:"stack_start_bytes"`
+	// StackBytes is the memory held by goroutine stacks at the end.
+	StackBytes uint64 `json:"stack_bytes"`
 }
 
 // Delta summarises what happened between before and after.
@@ -112,6 +121,9 @@ func Delta(before, after Snapshot) Summary {
 		AllocBytes:    after.uint(nameAllocBytes) - before.uint(nameAllocBytes),
 		HeapLiveBytes: after.uint(nameHeapLive),
 		Goroutines:    after.uint(nameGoroutines),
+
+		StackStartBytes: after.uint(nameStackStart),
+		StackBytes:      after.uint(nameStackBytes),
 	}
 	gc := after.float(nameGCCPU) - before.float(nameGCCPU)
 	if cpu := gc + after.float(nameUserCPU) - before.float(nameUserCPU); cpu > 0 {
