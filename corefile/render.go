@@ -3,10 +3,14 @@ package corefile
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"net"
 	"net/netip"
+	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/discod/discod/plugin/consulnode"
 )
 
 // Options are the agent settings discod's default Corefile is rendered
@@ -77,6 +81,31 @@ type Options struct {
 	// MetricsAddr is the HOST:PORT of the prometheus plugin's /metrics
 	// endpoint. Default "": no prometheus plugin.
 	MetricsAddr string
+
+	// ServiceTTL are the TTLs in seconds of service answers by service
+	// name (dns_config.service_ttl): a name, or a prefix followed by '*'
+	// ("*" alone for every service); an exact name beats the longest
+	// prefix. Each at most consulnode.MaxTTL. Default none: the plugin's
+	// 5 s for every service.
+	ServiceTTL map[string]int
+
+	// OnlyPassing leaves service instances with a check in warning out of
+	// DNS answers (dns_config.only_passing). Default false.
+	OnlyPassing bool
+
+	// UDPAnswerLimit caps service answers over UDP to clients without EDNS
+	// at that many records (dns_config.udp_answer_limit). 0 (the default)
+	// leaves the plugin's default: as many as fit.
+	UDPAnswerLimit int
+
+	// ARecordLimit caps the A and AAAA records of service answers over UDP
+	// and TCP (dns_config.a_record_limit). Default 0: no cap.
+	ARecordLimit int
+
+	// EnableTruncate sets TC on answers cut by UDPAnswerLimit
+	// (dns_config.enable_truncate). Answers cut because they do not fit
+	// always set TC. Default false.
+	EnableTruncate bool
 }
 
 // DefaultOptions returns the defaults of a stand-alone agent: DNS on
@@ -104,8 +133,7 @@ func DefaultRecursorAllow() []netip.Prefix {
 }
 
 const (
-	maxRecursors = 15   // the forward plugin's limit on upstreams
-	maxTTL       = 3600 // consulnode's limit on ttl and negative_ttl
+	maxRecursors = 15 // the forward plugin's limit on upstreams
 )
 
 // reverseZones are the zones PTR queries arrive in.
@@ -237,6 +265,21 @@ func Render(o Options) (string, error) {
 	if o.NoReverse {
 		props = append(props, "no_reverse")
 	}
+	for _, name := range slices.Sorted(maps.Keys(o.ServiceTTL)) {
+		props = append(props, "service_ttl "+name+" "+strconv.Itoa(o.ServiceTTL[name]))
+	}
+	if o.OnlyPassing {
+		props = append(props, "only_passing")
+	}
+	if o.UDPAnswerLimit > 0 {
+		props = append(props, "udp_answer_limit "+strconv.Itoa(o.UDPAnswerLimit))
+	}
+	if o.ARecordLimit > 0 {
+		props = append(props, "a_record_limit "+strconv.Itoa(o.ARecordLimit))
+	}
+	if o.EnableTruncate {
+		props = append(props, "enable_truncate")
+	}
 	if len(o.Recursors) > 0 {
 		props = append(props, "recursion_available")
 	}
@@ -280,11 +323,25 @@ func normalize(o Options) (Options, error) {
 	if o.DNSPort < 0 || o.DNSPort > 65535 {
 		return o, fmt.Errorf("dns port %d is out of range 0-65535", o.DNSPort)
 	}
-	if o.TTL < 0 || o.TTL > maxTTL {
-		return o, fmt.Errorf("dns ttl %d is out of range 0-%d seconds", o.TTL, maxTTL)
+	if consulnode.CheckTTL(o.TTL) != nil {
+		return o, fmt.Errorf("dns ttl %d is out of range 0-%d seconds", o.TTL, consulnode.MaxTTL)
 	}
-	if o.NegativeTTL < 0 || o.NegativeTTL > maxTTL {
-		return o, fmt.Errorf("dns negative ttl %d is out of range 0-%d seconds", o.NegativeTTL, maxTTL)
+	if consulnode.CheckTTL(o.NegativeTTL) != nil {
+		return o, fmt.Errorf("dns negative ttl %d is out of range 0-%d seconds", o.NegativeTTL, consulnode.MaxTTL)
+	}
+	for name, ttl := range o.ServiceTTL {
+		if err := consulnode.CheckServiceTTLPattern(name); err != nil {
+			return o, fmt.Errorf("dns service ttl: %w", err)
+		}
+		if err := consulnode.CheckTTL(ttl); err != nil {
+			return o, fmt.Errorf("dns service ttl of %q: %w", name, err)
+		}
+	}
+	if o.UDPAnswerLimit < 0 || o.UDPAnswerLimit > consulnode.MaxAnswerLimit {
+		return o, fmt.Errorf("dns udp answer limit %d is out of range 0-%d", o.UDPAnswerLimit, consulnode.MaxAnswerLimit)
+	}
+	if o.ARecordLimit < 0 || o.ARecordLimit > consulnode.MaxAnswerLimit {
+		return o, fmt.Errorf("dns a record limit %d is out of range 0-%d", o.ARecordLimit, consulnode.MaxAnswerLimit)
 	}
 
 	domains, err := normalizeDomains(o.Domains)

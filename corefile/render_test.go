@@ -56,6 +56,31 @@ consul.:53 example.org.:53 in-addr.arpa.:53 ip6.arpa.:53 {
 `,
 		},
 		{
+			name: "service options",
+			opts: func(o *Options) {
+				o.ServiceTTL = map[string]int{"web*": 10, "db": 30, "*": 5}
+				o.OnlyPassing = true
+				o.UDPAnswerLimit = 3
+				o.ARecordLimit = 10
+				o.EnableTruncate = true
+			},
+			want: `# discod's default Corefile, rendered from the agent's settings.
+consul.:8600 in-addr.arpa.:8600 ip6.arpa.:8600 {
+    bind 127.0.0.1
+    errors
+    consulnode consul. in-addr.arpa. ip6.arpa. {
+        service_ttl * 5
+        service_ttl db 30
+        service_ttl web* 10
+        only_passing
+        udp_answer_limit 3
+        a_record_limit 10
+        enable_truncate
+    }
+}
+`,
+		},
+		{
 			name: "recursors",
 			opts: func(o *Options) {
 				o.Recursors = []string{"10.0.0.2", "10.0.0.3:5353", "2001:db8::1", "[2001:db8::2]:53"}
@@ -182,6 +207,11 @@ func TestRenderErrors(t *testing.T) {
 		{"negative ttl", func(o *Options) { o.TTL = -1 }, "dns ttl -1 is out of range"},
 		{"large ttl", func(o *Options) { o.TTL = 3601 }, "dns ttl 3601 is out of range 0-3600"},
 		{"negative negative ttl", func(o *Options) { o.NegativeTTL = -5 }, "negative ttl -5"},
+		{"large service ttl", func(o *Options) { o.ServiceTTL = map[string]int{"web": 7200} }, `dns service ttl of "web": 7200 is out of range [0, 3600] seconds`},
+		{"service ttl pattern", func(o *Options) { o.ServiceTTL = map[string]int{"w*b": 1} }, `dns service ttl: service name "w*b": '*' is only allowed at the end`},
+		{"service ttl name", func(o *Options) { o.ServiceTTL = map[string]int{"web {": 1} }, `dns service ttl: service name "web {"`},
+		{"udp answer limit", func(o *Options) { o.UDPAnswerLimit = -1 }, "dns udp answer limit -1 is out of range 0-65535"},
+		{"a record limit", func(o *Options) { o.ARecordLimit = 70000 }, "dns a record limit 70000 is out of range 0-65535"},
 		{"root domain", func(o *Options) { o.Domains = []string{"."} }, `dns domain "." is the root zone`},
 		{"bad domain", func(o *Options) { o.Domains = []string{"con sul"} }, `dns domain "con sul"`},
 		{"empty label", func(o *Options) { o.Domains = []string{"a..b"} }, `dns domain "a..b": empty label`},

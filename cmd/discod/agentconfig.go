@@ -51,17 +51,35 @@ func corefileOptions(rt *config.Runtime) corefile.Options {
 		domains = append(domains, rt.AltDomain)
 	}
 	return corefile.Options{
-		ListenAddr:    rt.ClientAddr,
-		DNSPort:       rt.Ports.DNS,
-		Domains:       domains,
-		TTL:           int(rt.DNS.NodeTTL / time.Second),
-		NegativeTTL:   int(rt.DNS.NegativeTTL / time.Second),
-		FailedAnswer:  rt.DNS.FailedAnswer,
-		NoReverse:     rt.DNS.NoReverse,
-		Recursors:     rt.Recursors,
-		RecursorAllow: rt.RecursorAllow,
-		ReadyAddr:     rt.ReadyAddr,
-		HealthAddr:    rt.HealthAddr,
-		MetricsAddr:   rt.MetricsAddr,
+		ListenAddr:     rt.ClientAddr,
+		DNSPort:        rt.Ports.DNS,
+		Domains:        domains,
+		TTL:            int(rt.DNS.NodeTTL / time.Second),
+		NegativeTTL:    int(rt.DNS.NegativeTTL / time.Second),
+		FailedAnswer:   rt.DNS.FailedAnswer,
+		NoReverse:      rt.DNS.NoReverse,
+		Recursors:      rt.Recursors,
+		RecursorAllow:  rt.RecursorAllow,
+		ReadyAddr:      rt.ReadyAddr,
+		HealthAddr:     rt.HealthAddr,
+		MetricsAddr:    rt.MetricsAddr,
+		ServiceTTL:     serviceTTLSeconds(rt.DNS.ServiceTTL),
+		OnlyPassing:    rt.DNS.OnlyPassing,
+		UDPAnswerLimit: rt.DNS.UDPAnswerLimit,
+		ARecordLimit:   rt.DNS.ARecordLimit,
+		EnableTruncate: rt.DNS.EnableTruncate,
 	}
+}
+
+// serviceTTLSeconds converts dns_config.service_ttl to the Corefile's whole
+// seconds.
+func serviceTTLSeconds(m map[string]time.Duration) map[string]int {
+	if len(m) == 0 {
+		return nil
+	}
+	out := make(map[string]int, len(m))
+	for name, d := range m {
+		out[name] = int(d / time.Second)
+	}
+	return out
 }

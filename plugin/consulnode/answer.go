@@ -21,7 +21,8 @@ func (cn *ConsulNode) reply(state *request.Request) *dns.Msg {
 	return m
 }
 
-// write sends m and counts it. It returns success whatever the outcome:
+// write sends m and counts it: the one place every reply the plugin
+// builds is written. It returns success whatever the outcome:
 // the reply has been written (or the client is gone), so the server must
 // not write another.
 func (cn *ConsulNode) write(ctx context.Context, state *request.Request, m *dns.Msg) (int, error) {
@@ -29,6 +30,8 @@ func (cn *ConsulNode) write(ctx context.Context, state *request.Request, m *dns.
 		log.Debugf("write reply for %s: %v", state.QName(), err)
 	}
 	switch {
+	case m.Rcode == dns.RcodeServerFailure:
+		cn.count(ctx, resultServFail)
 	case m.Rcode == dns.RcodeNameError:
 		cn.count(ctx, resultNXDomain)
 	case len(m.Answer) == 0:
@@ -39,48 +42,48 @@ func (cn *ConsulNode) write(ctx context.Context, state *request.Request, m *dns.
 	return dns.RcodeSuccess, nil
 }
 
-// writeNegative writes NXDOMAIN (rcode dns.RcodeNameError) or NODATA
+// negative returns NXDOMAIN (rcode dns.RcodeNameError) or NODATA
 // (dns.RcodeSuccess, no answer) with zone's SOA in the authority section,
 // as RFC 2308 asks, so resolvers cache the negative answer for negative_ttl.
-func (cn *ConsulNode) writeNegative(ctx context.Context, state *request.Request, be *backend, zone string, rcode int) (int, error) {
+func (cn *ConsulNode) negative(state *request.Request, be *backend, zone string, rcode int) *dns.Msg {
 	m := cn.reply(state)
 	m.Rcode = rcode
 	m.Ns = []dns.RR{cn.soa(be, zone)}
-	return cn.write(ctx, state, m)
+	return m
 }
 
-// writeAnswer writes answer, or NODATA when it is empty: the name exists
-// (the caller checked) but has no record of the asked type.
-func (cn *ConsulNode) writeAnswer(ctx context.Context, state *request.Request, be *backend, zone string, answer []dns.RR) (int, error) {
+// answerOrNoData returns answer, or NODATA when it is empty: the name
+// exists (the caller checked) but has no record of the asked type.
+func (cn *ConsulNode) answerOrNoData(state *request.Request, be *backend, zone string, answer []dns.RR) *dns.Msg {
 	if len(answer) == 0 {
-		return cn.writeNegative(ctx, state, be, zone, dns.RcodeSuccess)
+		return cn.negative(state, be, zone, dns.RcodeSuccess)
 	}
 	m := cn.reply(state)
 	m.Answer = answer
-	return cn.write(ctx, state, m)
+	return m
 }
 
-// serveMember answers for an existing member: its address for A, AAAA and
+// memberReply answers for an existing member: its address for A, AAAA and
 // ANY, its node metadata for TXT, NODATA for every other type.
-func (cn *ConsulNode) serveMember(ctx context.Context, state *request.Request, be *backend, zone string, m membership.Member) (int, error) {
+func (cn *ConsulNode) memberReply(state *request.Request, be *backend, zone string, m *membership.Member) *dns.Msg {
 	owner := state.QName()
 	qtype := state.QType()
 	if qtype == dns.TypeTXT {
-		return cn.writeAnswer(ctx, state, be, zone, metaTXT(owner, m.Meta, cn.ttl))
+		return cn.answerOrNoData(state, be, zone, metaTXT(owner, m.Meta, cn.ttl))
 	}
 	if rr := addrRR(owner, qtype, m.Addr, cn.ttl); rr != nil {
-		return cn.writeAnswer(ctx, state, be, zone, []dns.RR{rr})
+		return cn.answerOrNoData(state, be, zone, []dns.RR{rr})
 	}
-	return cn.writeAnswer(ctx, state, be, zone, nil)
+	return cn.answerOrNoData(state, be, zone, nil)
 }
 
-// serveAddr answers <hex>.addr.<zone>: the decoded address for A or AAAA
+// addrReply answers <hex>.addr.<zone>: the decoded address for A or AAAA
 // (whichever family it is) and ANY, NODATA otherwise.
-func (cn *ConsulNode) serveAddr(ctx context.Context, state *request.Request, be *backend, zone string, addr netip.Addr) (int, error) {
+func (cn *ConsulNode) addrReply(state *request.Request, be *backend, zone string, addr netip.Addr) *dns.Msg {
 	if rr := addrRR(state.QName(), state.QType(), addr, cn.ttl); rr != nil {
-		return cn.writeAnswer(ctx, state, be, zone, []dns.RR{rr})
+		return cn.answerOrNoData(state, be, zone, []dns.RR{rr})
 	}
-	return cn.writeAnswer(ctx, state, be, zone, nil)
+	return cn.answerOrNoData(state, be, zone, nil)
 }
 
 // addrRR returns the A or AAAA record for addr if qtype asks for it (A for

@@ -1,8 +1,6 @@
 package consulnode
 
 import (
-	"context"
-
 	"github.com/coredns/coredns/request"
 	"github.com/miekg/dns"
 )
@@ -49,10 +47,10 @@ func (cn *ConsulNode) soaOwned(be *backend, zone, owner string) *dns.SOA {
 	}
 }
 
-// serveApex answers at the zone apex: SOA, NS (with the answering agent's
+// apexReply answers at the zone apex: SOA, NS (with the answering agent's
 // address as glue for ns.<zone>), both for ANY, NODATA for the rest.
 // Records in the answer echo the query name's case.
-func (cn *ConsulNode) serveApex(ctx context.Context, state *request.Request, be *backend, zone string) (int, error) {
+func (cn *ConsulNode) apexReply(state *request.Request, be *backend, zone string) *dns.Msg {
 	owner := state.QName()
 	m := cn.reply(state)
 	qtype := state.QType()
@@ -72,14 +70,14 @@ func (cn *ConsulNode) serveApex(ctx context.Context, state *request.Request, be 
 	if len(m.Answer) == 0 {
 		m.Ns = []dns.RR{cn.soa(be, zone)}
 	}
-	return cn.write(ctx, state, m)
+	return m
 }
 
-// serveNSHost answers ns.<zone>: the answering agent's advertised address
+// nsHostReply answers ns.<zone>: the answering agent's advertised address
 // for A, AAAA (whichever family it is) and ANY, NODATA otherwise.
-func (cn *ConsulNode) serveNSHost(ctx context.Context, state *request.Request, be *backend, zone string) (int, error) {
+func (cn *ConsulNode) nsHostReply(state *request.Request, be *backend, zone string) *dns.Msg {
 	if rr := addrRR(state.QName(), state.QType(), be.src.Local().Addr, cn.ttl); rr != nil {
-		return cn.writeAnswer(ctx, state, be, zone, []dns.RR{rr})
+		return cn.answerOrNoData(state, be, zone, []dns.RR{rr})
 	}
-	return cn.writeAnswer(ctx, state, be, zone, nil)
+	return cn.answerOrNoData(state, be, zone, nil)
 }

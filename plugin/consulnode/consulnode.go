@@ -1,5 +1,7 @@
 // Package consulnode is a CoreDNS plugin that answers Consul-style node
-// names (<node>.node[.<dc>].consul) from discod's gossip member table.
+// and service names (<node>.node[.<dc>].consul, [<tag>.]<svc>.service
+// [.<dc>].consul, their RFC 2782 forms and DNS-SD browsing) from
+// discod's catalog store, whose node rows are the gossip member table.
 //
 // Inside its forward zones the plugin is authoritative and answers every
 // name itself: A/AAAA for alive members, NODATA (NOERROR, empty answer, SOA
@@ -54,6 +56,13 @@ type ConsulNode struct {
 	failedAnswer bool   // answer for failed members (Consul's behaviour)
 	noReverse    bool   // never answer PTR
 	ra           bool   // set RA on our answers
+
+	serviceTTL     serviceTTLs // TTLs of service answers by service name
+	onlyPassing    bool        // leave instances with a warning out of service answers
+	udpAnswerLimit int         // most instances in a UDP answer without EDNS; 0: as many as fit
+	aRecordLimit   int         // most A/AAAA records in a service answer, UDP and TCP; 0: no limit
+	enableTruncate bool        // cutting at udp_answer_limit sets TC (cutting for size always does)
+	epCache        endpointCache
 
 	gossip gossipSetup // where the member table comes from
 
@@ -111,7 +120,10 @@ func (cn *ConsulNode) ServeDNS(ctx context.Context, w dns.ResponseWriter, r *dns
 		return cn.pass(ctx, w, r)
 	}
 	if cn.reverse[zone] {
-		return cn.serveReverse(ctx, &state, qname)
+		if m := cn.reverseReply(&state, qname); m != nil {
+			return cn.write(ctx, &state, m)
+		}
+		return cn.pass(ctx, w, r)
 	}
 	if state.QClass() != dns.ClassINET {
 		// CH, HS, NONE, ANY: not ours to answer. The server writes REFUSED.
@@ -136,92 +148,58 @@ func (cn *ConsulNode) ServeDNS(ctx context.Context, w dns.ResponseWriter, r *dns
 		// OnStartup has not run (or failed): no table to answer from.
 		return dns.RcodeServerFailure, errNoTable
 	}
-	if m := cn.nodeReply(&state, be, qname, zone); m != nil {
-		return cn.write(ctx, &state, m)
+	q := parseForward(qname, zone)
+	if (q.kind == kindNode || q.kind == kindService) && q.dc != "" && q.dc != be.dc {
+		return cn.write(ctx, &state, cn.remoteReply(ctx, &state, be, zone, q.dc)) // datacenter.go
 	}
-	return cn.serveForward(ctx, &state, be, qname, zone)
+	return cn.write(ctx, &state, cn.answer(&state, be, q, zone))
 }
 
-// nodeReply builds the reply to the common question, A or AAAA for a
-// member of the local datacenter that has such an address, and returns
-// nil for anything else (serveForward answers those). It returns the
-// reply rather than writing it so that the write runs from ServeDNS's
-// frame, with the member copies of the lookup (a membership.Member is
-// about 300 bytes) off the stack: every query runs on a new goroutine,
-// and a stack deeper than the runtime's starting size at the write costs
-// a stack growth, a copy of the whole stack, per query.
-func (cn *ConsulNode) nodeReply(state *request.Request, be *backend, qname, zone string) *dns.Msg {
-	q := parseForward(qname, zone)
-	if q.kind != kindNode || (q.dc != "" && q.dc != be.dc) {
-		return nil
-	}
-	qtype := state.QType()
-	if qtype != dns.TypeA && qtype != dns.TypeAAAA {
-		return nil
-	}
-	var m membership.Member
-	if !cn.lookupMember(be, q.node, q.dc, &m) || !cn.answersNode(&m) {
-		return nil
-	}
-	forRequester(state.Req, &m)
-	rr := addrRR(state.QName(), qtype, m.Addr, cn.ttl)
-	if rr == nil {
-		return nil
-	}
-	reply := cn.reply(state)
-	reply.Answer = []dns.RR{rr}
-	return reply
-}
-
-// serveForward answers a name inside forward zone zone. It always writes a
-// reply: forward zones are never passed on.
-func (cn *ConsulNode) serveForward(ctx context.Context, state *request.Request, be *backend, qname, zone string) (int, error) {
-	q := parseForward(qname, zone)
+// answer decides the reply to q, a name in forward zone zone of the local
+// datacenter, and returns it: every kind of answer is built here and
+// written, once, by ServeDNS. Returning the reply rather than writing it
+// keeps the lookup's locals (a membership.Member is about 300 bytes, the
+// service lookups' records more) off the stack at the write: every query
+// runs on a new goroutine, and a stack deeper than the runtime's starting
+// size at the write costs a stack growth, a copy of the whole stack, per
+// query.
+func (cn *ConsulNode) answer(state *request.Request, be *backend, q query, zone string) *dns.Msg {
 	switch q.kind {
 	case kindApex:
-		return cn.serveApex(ctx, state, be, zone)
+		return cn.apexReply(state, be, zone)
 	case kindNS:
-		return cn.serveNSHost(ctx, state, be, zone)
+		return cn.nsHostReply(state, be, zone)
 	case kindEmpty:
 		if !cn.datacenterKnown(be, q.dc) {
-			return cn.writeNegative(ctx, state, be, zone, dns.RcodeNameError)
+			return cn.negative(state, be, zone, dns.RcodeNameError)
 		}
-		return cn.writeNegative(ctx, state, be, zone, dns.RcodeSuccess)
+		return cn.negative(state, be, zone, dns.RcodeSuccess)
 	case kindNode:
-		if q.dc != "" && q.dc != be.dc {
-			return cn.serveRemote(ctx, state, be, zone, q.dc) // datacenter.go
-		}
 		var m membership.Member
 		if !cn.lookupMember(be, q.node, q.dc, &m) || !cn.answersNode(&m) {
-			return cn.writeNegative(ctx, state, be, zone, dns.RcodeNameError)
+			return cn.negative(state, be, zone, dns.RcodeNameError)
 		}
 		forRequester(state.Req, &m)
-		return cn.serveMember(ctx, state, be, zone, m)
+		return cn.memberReply(state, be, zone, &m)
 	case kindAddr:
 		if !cn.datacenterKnown(be, q.dc) {
-			return cn.writeNegative(ctx, state, be, zone, dns.RcodeNameError)
+			return cn.negative(state, be, zone, dns.RcodeNameError)
 		}
 		addr, ok := decodeHexAddr(q.hex)
 		if !ok {
-			return cn.writeNegative(ctx, state, be, zone, dns.RcodeNameError)
+			return cn.negative(state, be, zone, dns.RcodeNameError)
 		}
-		return cn.serveAddr(ctx, state, be, zone, addr)
-	default:
-		return cn.writeNegative(ctx, state, be, zone, dns.RcodeNameError)
+		return cn.addrReply(state, be, zone, addr)
+	case kindService:
+		return cn.serviceReply(state, be, zone, q) // service.go
+	case kindSDServices:
+		return cn.sdServicesReply(state, be, zone) // dnssd.go
+	case kindSDBrowse:
+		return cn.sdBrowseReply(state, be, zone)
+	case kindSDInstance:
+		return cn.sdInstanceReply(state, be, zone, q)
 	}
-}
-
-// answers reports whether a member in state s gets an answer: alive ones
-// always, failed ones with `failed answer`, leaving and left ones never.
-func (cn *ConsulNode) answers(s membership.State) bool {
-	switch s {
-	case membership.StateAlive:
-		return true
-	case membership.StateFailed:
-		return cn.failedAnswer
-	default:
-		return false
-	}
+	return cn.negative(state, be, zone, dns.RcodeNameError)
 }
 
 // pass hands the query to the next plugin. Without one it returns REFUSED

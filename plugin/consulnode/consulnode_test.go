@@ -248,6 +248,9 @@ func runDNSTests(t *testing.T, cn *ConsulNode, cases []test.Case) {
 			if len(resp.Question) != 1 || resp.Question[0].Name != tc.Qname {
 				t.Errorf("question = %v; want %s echoed", resp.Question, tc.Qname)
 			}
+			if resp.Truncated != tc.Truncated {
+				t.Errorf("TC = %t; want %t", resp.Truncated, tc.Truncated)
+			}
 			if err := test.SortAndCheck(resp, tc); err != nil {
 				t.Error(err)
 			}

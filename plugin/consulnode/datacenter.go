@@ -33,7 +33,7 @@ func (cn *ConsulNode) federation(be *backend) membership.Federation {
 }
 
 // lookupMember finds node in the local datacenter (dc is "" or the local
-// one; other datacenters are served by serveRemote) and writes it into *m.
+// one; other datacenters are served by remoteReply) and writes it into *m.
 // node and dc are lower case. The local table only holds the local
 // datacenter's pool, so a member that reports another datacenter is not
 // found here. It fills the caller's Member rather than returning one, so
@@ -48,13 +48,16 @@ func (cn *ConsulNode) lookupMember(be *backend, node, dc string, m *membership.M
 	return ok && (m.Datacenter == "" || m.Datacenter == be.dc)
 }
 
-// answersNode reports whether a member found by name gets an answer: its
-// state answers (see answers), and it is not in maintenance. A node in
-// maintenance is taken out of answers as if it were not there: NXDOMAIN,
-// not NODATA, so that resolvers and clients treat it like a node that is
-// gone (and negative-cache it only for the SOA minimum).
+// answersNode reports whether a member gets an answer, by name and by
+// address (PTR): when it is answerable (catalog.Node.Answerable: alive and
+// not in maintenance, the rule service answers follow too) or, with
+// `failed answer`, failed and not in maintenance. Leaving and left members
+// never are. A node in maintenance is taken out of answers as if it were
+// not there: NXDOMAIN, not NODATA, so that resolvers and clients treat it
+// like a node that is gone (and negative-cache it only for the SOA
+// minimum).
 func (cn *ConsulNode) answersNode(m *membership.Member) bool {
-	return cn.answers(m.State) && m.Maintenance == ""
+	return m.Answerable() || cn.failedAnswer && m.State == membership.StateFailed && m.Maintenance == ""
 }
 
 // forRequester makes m what the asker should see: its WAN address in
@@ -83,28 +86,36 @@ func (cn *ConsulNode) remoteDatacenterKnown(be *backend, dc string) bool {
 	return cn.federation(be).Known(dc) != membership.Unknown
 }
 
-// serveRemote answers a node name in datacenter dc, not the local one, by
-// forwarding the question. An unknown datacenter is NXDOMAIN with the
-// SOA; a known one that cannot be reached now (no alive server, or no
-// server answered) is SERVFAIL, never NXDOMAIN, so resolvers do not cache
-// the node as gone. The answer carries the remote answer's TTLs.
-func (cn *ConsulNode) serveRemote(ctx context.Context, state *request.Request, be *backend, zone, dc string) (int, error) {
+// remoteReply answers a node or service name in datacenter dc, not the
+// local one, by forwarding the question. An unknown datacenter is
+// NXDOMAIN with the SOA; a known one that cannot be reached now (no alive
+// server, or no server answered) is SERVFAIL, never NXDOMAIN, so
+// resolvers do not cache the node as gone. The answer carries the remote
+// answer's TTLs and its additional records (the SRV targets' addresses);
+// the remote server answered with WAN addresses, since the question came
+// over the WAN.
+func (cn *ConsulNode) remoteReply(ctx context.Context, state *request.Request, be *backend, zone, dc string) *dns.Msg {
 	route, err := cn.federation(be).Route(dc, hopOf(state.Req), hasDNS)
 	if errors.Is(err, membership.ErrUnknownDatacenter) {
-		return cn.writeNegative(ctx, state, be, zone, dns.RcodeNameError)
+		return cn.negative(state, be, zone, dns.RcodeNameError)
 	}
 	if err != nil {
-		return cn.servfail(ctx, state, dc, err)
+		return cn.servfail(state, dc, err)
 	}
 	resp, err := cn.forward(ctx, state, route)
 	if err != nil {
-		return cn.servfail(ctx, state, dc, err)
+		return cn.servfail(state, dc, err)
 	}
 	m := cn.reply(state)
 	m.Rcode = resp.Rcode
 	m.Answer = resp.Answer
 	m.Ns = resp.Ns
-	return cn.write(ctx, state, m)
+	for _, rr := range resp.Extra {
+		if rr.Header().Rrtype != dns.TypeOPT { // the server adds our own OPT
+			m.Extra = append(m.Extra, rr)
+		}
+	}
+	return m
 }
 
 // hasDNS reports whether m gossips a DNS address to forward to.

@@ -66,6 +66,17 @@ func (f *fakeNet) exchange(ctx context.Context, q *dns.Msg, addr string) (*dns.M
 		} else {
 			r.Ns = []dns.RR{remoteSOA}
 		}
+	case strings.HasSuffix(strings.ToLower(name), ".service.dc2.consul."):
+		switch q.Question[0].Qtype {
+		case dns.TypeA:
+			r.Answer = []dns.RR{test.A(name + " 30 IN A 10.2.0.7")}
+		case dns.TypeSRV:
+			r.Answer = []dns.RR{test.SRV(name + " 30 IN SRV 1 1 80 n7.node.dc2.consul.")}
+			r.Extra = []dns.RR{test.A("n7.node.dc2.consul. 30 IN A 10.2.0.7")}
+		default:
+			r.Ns = []dns.RR{remoteSOA}
+		}
+		r.SetEdns0(1232, false) // relayed without it: the server adds our own
 	default:
 		r.Rcode = dns.RcodeNameError
 		r.Ns = []dns.RR{remoteSOA}
@@ -426,5 +437,41 @@ func TestNetExchange(t *testing.T) {
 	}
 	if err != nil || answerOf(r) != "10.2.0.5" {
 		t.Fatalf("netExchange = %v, %v; want the TCP answer", r, err)
+	}
+}
+
+// TestRemoteServices: another datacenter's service names take the node
+// names' path and come back with the remote TTLs and additional records.
+func TestRemoteServices(t *testing.T) {
+	net := &fakeNet{}
+	cn, _ := serverPlugin(t, net)
+	for _, tc := range []test.Case{
+		{Qname: "api.service.dc2.consul.", Qtype: dns.TypeA, Authoritative: true,
+			Answer: []dns.RR{test.A("api.service.dc2.consul. 30 IN A 10.2.0.7")}},
+		{Qname: "v1.api.service.dc2.consul.", Qtype: dns.TypeSRV, Authoritative: true,
+			Answer: []dns.RR{test.SRV("v1.api.service.dc2.consul. 30 IN SRV 1 1 80 n7.node.dc2.consul.")},
+			Extra:  []dns.RR{test.A("n7.node.dc2.consul. 30 IN A 10.2.0.7")}},
+		{Qname: "_api._tcp.service.dc2.consul.", Qtype: dns.TypeSRV, Authoritative: true,
+			Answer: []dns.RR{test.SRV("_api._tcp.service.dc2.consul. 30 IN SRV 1 1 80 n7.node.dc2.consul.")},
+			Extra:  []dns.RR{test.A("n7.node.dc2.consul. 30 IN A 10.2.0.7")}},
+		{Qname: "api.service.dc2.consul.", Qtype: dns.TypeTXT, Authoritative: true, Ns: []dns.RR{remoteSOA}},
+		{Qname: "api.service.dc9.consul.", Qtype: dns.TypeA, Rcode: dns.RcodeNameError, Authoritative: true, Ns: ourNX},
+	} {
+		t.Run(dns.TypeToString[tc.Qtype]+" "+tc.Qname, func(t *testing.T) {
+			net.mu.Lock()
+			net.asked = nil
+			net.mu.Unlock()
+			w := dnstest.NewRecorder(&test.ResponseWriter{})
+			if _, err := cn.ServeDNS(context.Background(), w, tc.Msg()); err != nil {
+				t.Fatal(err)
+			}
+			if err := test.SortAndCheck(w.Msg, tc); err != nil {
+				t.Error(err)
+			}
+			asked := net.calls()
+			if tc.Rcode == dns.RcodeNameError && len(asked) != 0 || tc.Rcode == 0 && (len(asked) != 1 || !strings.HasSuffix(asked[0], " wan")) {
+				t.Errorf("forwarded to %v; want one server over the WAN (none for an unknown datacenter)", asked)
+			}
+		})
 	}
 }

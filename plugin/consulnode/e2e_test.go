@@ -4,12 +4,16 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/netip"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/coredns/caddy"
 	"github.com/coredns/coredns/core/dnsserver"
 	_ "github.com/coredns/coredns/plugin/bind" // the e2e Corefiles bind to 127.0.2.x
+	"github.com/discod/discod/catalog"
+	"github.com/discod/discod/membership"
 	"github.com/miekg/dns"
 )
 
@@ -135,5 +139,53 @@ func TestEndToEndProcessAgent(t *testing.T) {
 	r = exchange(t, "tcp", tcp, "proc.node.consul.", dns.TypeTXT, 0)
 	if r.Truncated || len(r.Answer) != len(meta) {
 		t.Errorf("TCP TXT reply: TC %t, %d records; want all %d", r.Truncated, len(r.Answer), len(meta))
+	}
+}
+
+// TestEndToEndServices answers service names through a real CoreDNS
+// server, over real sockets: 40 instances cut to the client's buffer with
+// their additional records and TC (the server's own scrubbing then finds
+// nothing to cut), all of them over TCP, and a DNS-SD instance whose
+// label needs escaping on the wire.
+func TestEndToEndServices(t *testing.T) {
+	a := newTestAgent(t, "127.0.2.32", "svc", nil)
+	withProcessAgent(t, a)
+	tbl := a.Table()
+	for i := range 40 {
+		name := fmt.Sprintf("b%d", i)
+		tbl.Upsert(membership.Member{Name: name, Addr: netip.AddrFrom4([4]byte{10, 5, 0, byte(i)}), Datacenter: strings.ToLower(a.Config().Datacenter), State: membership.StateAlive})
+		svcs := []catalog.Service{{ID: "big", Name: "big", Port: 80}}
+		if i == 0 {
+			svcs = append(svcs, catalog.Service{ID: "my web", Name: "meta", Port: 8080, Meta: map[string]string{"path": "/"}})
+		}
+		tbl.ReplaceRecords(name, catalog.Version{Epoch: 1, Seq: 1}, svcs, nil)
+	}
+	udp, tcp := startCoreDNS(t, `consul.:0 {
+    bind 127.0.2.32
+    consulnode
+}
+`)
+	for _, tt := range []struct {
+		network string
+		edns    uint16
+		size    int
+		all     bool
+	}{
+		{"udp", 0, 512, false},
+		{"udp", 1232, 1232, false},
+		{"tcp", 0, dns.MaxMsgSize, true},
+	} {
+		r := exchange(t, tt.network, map[string]string{"udp": udp, "tcp": tcp}[tt.network], "big.service.consul.", dns.TypeSRV, tt.edns)
+		checkTruncated(t, r, tt.size, 40, tt.all, !tt.all)
+	}
+	r := exchange(t, "udp", udp, `my\ web._meta._tcp.consul.`, dns.TypeANY, 1232)
+	if len(r.Answer) != 2 || len(r.Extra) != 2 { // SRV, TXT; the A and the OPT
+		t.Fatalf("DNS-SD instance reply %v; want SRV and TXT with the target's A", r)
+	}
+	if s, ok := r.Answer[0].(*dns.SRV); !ok || s.Port != 8080 || s.Target != "b0.node."+strings.ToLower(a.Config().Datacenter)+".consul." {
+		t.Errorf("SRV = %v; want port 8080 on b0", r.Answer[0])
+	}
+	if txt, ok := r.Answer[1].(*dns.TXT); !ok || len(txt.Txt) != 1 || txt.Txt[0] != "path=/" {
+		t.Errorf("TXT = %v; want path=/", r.Answer[1])
 	}
 }

@@ -138,10 +138,10 @@ func checkReply(q, r *dns.Msg) error {
 	return nil
 }
 
-// servfail writes SERVFAIL for a question about datacenter dc, which is
+// servfail returns SERVFAIL for a question about datacenter dc, which is
 // known but cannot be reached now, and logs why (at most once per
 // unreachableLogEvery for each datacenter).
-func (cn *ConsulNode) servfail(ctx context.Context, state *request.Request, dc string, err error) (int, error) {
+func (cn *ConsulNode) servfail(state *request.Request, dc string, err error) *dns.Msg {
 	if cn.unreachable.allow(dc, time.Now()) {
 		log.Warningf("datacenter %s cannot be reached: answering SERVFAIL for %s (%s): %v",
 			dc, state.QName(), dns.TypeToString[state.QType()], err)
@@ -149,11 +149,7 @@ func (cn *ConsulNode) servfail(ctx context.Context, state *request.Request, dc s
 	m := new(dns.Msg)
 	m.SetRcode(state.Req, dns.RcodeServerFailure)
 	m.RecursionAvailable = cn.ra
-	if werr := state.W.WriteMsg(m); werr != nil {
-		log.Debugf("write reply for %s: %v", state.QName(), werr)
-	}
-	cn.count(ctx, resultServFail)
-	return dns.RcodeSuccess, nil
+	return m
 }
 
 // unreachableLog remembers when each datacenter was last reported

@@ -3,6 +3,7 @@ package consulnode
 import (
 	"context"
 	"math/rand/v2"
+	"slices"
 	"testing"
 
 	"github.com/coredns/coredns/plugin"
@@ -18,7 +19,7 @@ import (
 func fuzzSeeds(tb testing.TB) [][]byte {
 	tb.Helper()
 	var msgs []*dns.Msg
-	for _, tc := range dnsTests {
+	for _, tc := range append(slices.Clone(dnsTests), serviceTests...) {
 		msgs = append(msgs, tc.Msg())
 		tc.Do = true
 		msgs = append(msgs, tc.Msg())
@@ -63,7 +64,7 @@ func FuzzServeDNS(f *testing.F) {
 	for _, s := range fuzzSeeds(f) {
 		f.Add(s)
 	}
-	cn, _ := newTestPlugin(f)
+	cn, _ := newServicePlugin(f)
 	cn.Next = test.HandlerFunc(func(_ context.Context, w dns.ResponseWriter, r *dns.Msg) (int, error) {
 		m := new(dns.Msg)
 		m.SetRcode(r, passedRcode)

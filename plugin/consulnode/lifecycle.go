@@ -43,7 +43,7 @@ func (cn *ConsulNode) OnStartup() error {
 	dc := strings.ToLower(agent.Config().Datacenter)
 	cn.setBackend(agent, dc)
 	if cn.refresh == nil {
-		cn.refresh = startRefresher(agent.Table(), dc, membersRefreshInterval)
+		cn.refresh = startRefresher(agent.Table(), dc)
 	}
 	return nil
 }

@@ -3,10 +3,10 @@ package consulnode
 import (
 	"context"
 	"sync"
-	"time"
 
 	"github.com/coredns/coredns/core/dnsserver"
 	"github.com/coredns/coredns/plugin"
+	"github.com/discod/discod/catalog"
 	"github.com/discod/discod/membership"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promauto"
@@ -92,17 +92,15 @@ func serverLabel(ctx context.Context) string {
 	return ""
 }
 
-// membersRefreshInterval is how often the members gauge is recomputed. The
-// table has no cheap change hook visible from here, and a scrape every few
-// seconds needs nothing fresher.
-const membersRefreshInterval = 5 * time.Second
-
 // memberStatuses are the states reported by the members gauge.
 var memberStatuses = [...]membership.State{
 	membership.StateAlive, membership.StateLeaving, membership.StateLeft, membership.StateFailed,
 }
 
 // refresher keeps the members gauge up to date from one table until Stop.
+// It waits on a watch set on the node list (catalog.Store.NodesIndex), so
+// it recomputes the gauge when the table changed and sleeps otherwise; a
+// burst of changes wakes it once.
 type refresher struct {
 	table *membership.Table
 	dc    string          // local datacenter, for members that report none
@@ -111,25 +109,37 @@ type refresher struct {
 	done  chan struct{}
 }
 
-// startRefresher reports t at once and then every interval.
-func startRefresher(t *membership.Table, dc string, interval time.Duration) *refresher {
+// startRefresher reports t at once and then after every change of its
+// node list.
+func startRefresher(t *membership.Table, dc string) *refresher {
 	r := &refresher{table: t, dc: dc, seen: map[string]bool{}, stop: make(chan struct{}), done: make(chan struct{})}
+	ws := r.watch()
 	r.refresh()
-	go r.run(interval)
+	go r.run(ws)
 	return r
 }
 
-func (r *refresher) run(interval time.Duration) {
+// watch returns a watch set registered on the node list.
+func (r *refresher) watch() *catalog.WatchSet {
+	ws := catalog.NewWatchSet()
+	r.table.NodesIndex(ws)
+	return ws
+}
+
+// run refreshes after each change ws (registered before the last
+// refresh, so that no change is missed) reports, until Stop.
+func (r *refresher) run(ws *catalog.WatchSet) {
 	defer close(r.done)
-	tick := time.NewTicker(interval)
-	defer tick.Stop()
 	for {
 		select {
 		case <-r.stop:
+			ws.Close()
 			return
-		case <-tick.C:
-			r.refresh()
+		case <-ws.C():
 		}
+		ws.Close()
+		ws = r.watch()
+		r.refresh()
 	}
 }
 
@@ -144,7 +154,7 @@ func (r *refresher) Stop() {
 // to zero instead of keeping stale counts.
 func (r *refresher) refresh() {
 	counts := map[string]*[len(memberStatuses)]int{}
-	for _, m := range r.table.Members() {
+	r.table.Each(func(m *membership.Member) {
 		dc := m.Datacenter
 		if dc == "" {
 			dc = r.dc
@@ -159,7 +169,7 @@ func (r *refresher) refresh() {
 				c[i]++
 			}
 		}
-	}
+	})
 	r.seen[r.dc] = true
 	for dc := range counts {
 		r.seen[dc] = true

@@ -4,7 +4,6 @@ import (
 	"net/netip"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/discod/discod/membership"
 	"github.com/prometheus/client_golang/prometheus"
@@ -54,7 +53,7 @@ func TestMembersGauge(t *testing.T) {
 	add("g4", "", membership.StateLeft) // no datacenter: counted in the local one
 	add("g5", "gdc2", membership.StateLeaving)
 
-	r := startRefresher(tbl, "gdc", time.Hour)
+	r := startRefresher(tbl, "gdc")
 	defer r.Stop()
 	gauge := func(dc, status string) float64 {
 		t.Helper()
@@ -74,9 +73,13 @@ func TestMembersGauge(t *testing.T) {
 		}
 	}
 
+	// The refresher follows the table without being asked.
 	tbl.Remove("g5")
-	r.refresh()
-	if got := gauge("gdc2", "leaving"); got != 0 {
-		t.Errorf("members{datacenter=gdc2,status=leaving} = %v after its last member went; want 0", got)
-	}
+	waitFor(t, "members{datacenter=gdc2,status=leaving} to drop to 0 after its last member went", func() bool {
+		return gauge("gdc2", "leaving") == 0
+	})
+	add("g6", "gdc", membership.StateAlive)
+	waitFor(t, "members{datacenter=gdc,status=alive} to count a new member", func() bool {
+		return gauge("gdc", "alive") == 3
+	})
 }

@@ -112,7 +112,8 @@ func TestReadmeSyntax(t *testing.T) {
 	if syntax == "" {
 		t.Fatal("README.md has no syntax block starting with `consulnode [ZONES...] {`")
 	}
-	opts := []string{"ttl", "negative_ttl", "failed", "no_reverse", "recursion_available", "fallthrough"}
+	opts := []string{"ttl", "negative_ttl", "failed", "no_reverse", "recursion_available", "fallthrough",
+		"service_ttl", "only_passing", "udp_answer_limit", "a_record_limit", "enable_truncate"}
 	for opt := range discodFlags {
 		if opt != "encrypt" { // parsed, but not supported yet: described in prose
 			opts = append(opts, opt)

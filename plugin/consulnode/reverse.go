@@ -1,7 +1,6 @@
 package consulnode
 
 import (
-	"context"
 	"net/netip"
 	"strings"
 
@@ -13,31 +12,32 @@ import (
 // zones.
 const defaultForwardZone = "consul."
 
-// serveReverse answers PTR for the address of a member that gets answers
-// (see answers), with <node>.node.<dc>.<first forward zone>. Everything
-// else in a reverse zone goes to the next plugin: consulnode knows a few
-// addresses, not the whole reverse zone, so it never claims NXDOMAIN or
-// NODATA there and never sends an SOA for it.
-func (cn *ConsulNode) serveReverse(ctx context.Context, state *request.Request, qname string) (int, error) {
+// reverseReply answers PTR for the address of a member that gets answers
+// (see answersNode: not one in maintenance), with
+// <node>.node.<dc>.<first forward zone>. It returns nil for everything
+// else in a reverse zone, which goes to the next plugin: consulnode knows
+// a few addresses, not the whole reverse zone, so it never claims
+// NXDOMAIN or NODATA there and never sends an SOA for it.
+func (cn *ConsulNode) reverseReply(state *request.Request, qname string) *dns.Msg {
 	be := cn.be.Load()
 	if cn.noReverse || be == nil || state.Req.Opcode != dns.OpcodeQuery ||
 		state.QClass() != dns.ClassINET || state.QType() != dns.TypePTR {
-		return cn.pass(ctx, state.W, state.Req)
+		return nil
 	}
 	addr, ok := parseReverse(qname)
 	if !ok {
-		return cn.pass(ctx, state.W, state.Req)
+		return nil
 	}
 	mem, ok := be.src.Table().LookupAddr(addr)
-	if !ok || !cn.answers(mem.State) || (mem.Datacenter != "" && mem.Datacenter != be.dc) {
-		return cn.pass(ctx, state.W, state.Req)
+	if !ok || !cn.answersNode(&mem) || (mem.Datacenter != "" && mem.Datacenter != be.dc) {
+		return nil
 	}
 	m := cn.reply(state)
 	m.Answer = []dns.RR{&dns.PTR{
 		Hdr: dns.RR_Header{Name: state.QName(), Rrtype: dns.TypePTR, Class: dns.ClassINET, Ttl: cn.ttl},
 		Ptr: cn.ptrTarget(be, mem.Name, mem.Datacenter),
 	}}
-	return cn.write(ctx, state, m)
+	return m
 }
 
 // ptrTarget returns <node>.node.<dc>.<first forward zone> in lower case.

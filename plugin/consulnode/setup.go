@@ -1,7 +1,9 @@
 package consulnode
 
 import (
+	"fmt"
 	"strconv"
+	"time"
 
 	"github.com/coredns/caddy"
 	"github.com/coredns/coredns/core/dnsserver"
@@ -17,7 +19,6 @@ import (
 const (
 	defaultTTL    = 5
 	defaultNegTTL = 5
-	maxTTL        = 3600
 )
 
 func init() { plugin.Register(pluginName, setup) }
@@ -47,6 +48,9 @@ func newConsulNode(zones []string) *ConsulNode {
 		apexNames: map[string]apexNames{},
 		ttl:       defaultTTL,
 		negTTL:    defaultNegTTL,
+		// Services get 5 s by default too: Consul's 0 made resolvers ask
+		// on every lookup, and node_ttl does not apply to them.
+		serviceTTL: serviceTTLs{def: defaultTTL},
 	}
 	for _, z := range zones {
 		if isReverseZone(z) {
@@ -169,6 +173,44 @@ func (cn *ConsulNode) parseOption(c *caddy.Controller, g *gossipOptions, proc *m
 			return c.ArgErr()
 		}
 		cn.ra = true
+	case "service_ttl":
+		args := c.RemainingArgs()
+		if len(args) == 0 || len(args)%2 != 0 {
+			return c.Errf("service_ttl takes pairs of a service name (or prefix*) and a duration: %v", args)
+		}
+		for i := 0; i < len(args); i += 2 {
+			v, err := parseDuration(args[i+1])
+			if err != nil {
+				return c.Errf("service_ttl %s: %v", args[i], err)
+			}
+			if err := cn.serviceTTL.set(args[i], v); err != nil {
+				return c.Errf("service_ttl: %v", err)
+			}
+		}
+	case "only_passing":
+		if len(c.RemainingArgs()) != 0 {
+			return c.ArgErr()
+		}
+		cn.onlyPassing = true
+	case "udp_answer_limit", "a_record_limit":
+		args := c.RemainingArgs()
+		if len(args) != 1 {
+			return c.ArgErr()
+		}
+		v, err := strconv.Atoi(args[0])
+		if err != nil || v < 1 || v > MaxAnswerLimit {
+			return c.Errf("%s must be a number of records in [1, %d]: %q", opt, MaxAnswerLimit, args[0])
+		}
+		if opt == "udp_answer_limit" {
+			cn.udpAnswerLimit = v
+		} else {
+			cn.aRecordLimit = v
+		}
+	case "enable_truncate":
+		if len(c.RemainingArgs()) != 0 {
+			return c.ArgErr()
+		}
+		cn.enableTruncate = true
 	case "fallthrough":
 		args := c.RemainingArgs()
 		cn.Fall.SetZonesFromArgs(args)
@@ -204,8 +246,28 @@ func parseTTL(c *caddy.Controller) (uint32, error) {
 	if err != nil {
 		return 0, c.Errf("%s must be a number of seconds: %q", opt, args[0])
 	}
-	if t < 0 || t > maxTTL {
-		return 0, c.Errf("%s must be in range [0, %d]: %d", opt, maxTTL, t)
+	if err := CheckTTL(t); err != nil {
+		return 0, c.Errf("%s must be in range [0, %d]: %d", opt, MaxTTL, t)
 	}
 	return uint32(t), nil
+}
+
+// parseDuration parses a TTL given as a Go duration ("10s", "1m30s") or
+// a number of seconds, whole seconds only, within CheckTTL's range.
+func parseDuration(s string) (uint32, error) {
+	secs, err := strconv.Atoi(s)
+	if err != nil {
+		d, derr := time.ParseDuration(s)
+		if derr != nil {
+			return 0, fmt.Errorf("%q is neither a duration nor a number of seconds", s)
+		}
+		if d%time.Second != 0 {
+			return 0, fmt.Errorf("%q is not a whole number of seconds", s)
+		}
+		secs = int(d / time.Second)
+	}
+	if err := CheckTTL(secs); err != nil {
+		return 0, fmt.Errorf("TTL %q: %w", s, err)
+	}
+	return uint32(secs), nil
 }

@@ -164,6 +164,35 @@ func TestParse(t *testing.T) {
 		{name: "wildcard bind with advertise", input: "consulnode {\n node n1\n bind 0.0.0.0\n advertise 10.1.2.3\n}"},
 
 		// Errors.
+		{
+			name: "service options",
+			input: "consulnode {" + gossip + " service_ttl Web 10s api* 1m\n service_ttl * 30\n only_passing\n" +
+				" udp_answer_limit 3\n a_record_limit 20\n enable_truncate\n}",
+			check: func(t *testing.T, cn *ConsulNode) {
+				if got := [3]uint32{cn.serviceTTL.lookup("web"), cn.serviceTTL.lookup("apix"), cn.serviceTTL.lookup("db")}; got != [3]uint32{10, 60, 30} {
+					t.Errorf("service TTLs of web, apix, db = %v; want [10 60 30]", got)
+				}
+				if !cn.onlyPassing || cn.udpAnswerLimit != 3 || cn.aRecordLimit != 20 || !cn.enableTruncate {
+					t.Errorf("only_passing %t, udp_answer_limit %d, a_record_limit %d, enable_truncate %t; want true, 3, 20, true",
+						cn.onlyPassing, cn.udpAnswerLimit, cn.aRecordLimit, cn.enableTruncate)
+				}
+			},
+		},
+		{name: "service defaults", input: "consulnode {" + gossip + "}",
+			check: func(t *testing.T, cn *ConsulNode) {
+				if cn.serviceTTL.lookup("web") != 5 || cn.onlyPassing || cn.udpAnswerLimit != 0 || cn.aRecordLimit != 0 || cn.enableTruncate {
+					t.Errorf("service defaults: ttl %d, only_passing %t, limits %d/%d, enable_truncate %t; want 5, false, 0/0, false",
+						cn.serviceTTL.lookup("web"), cn.onlyPassing, cn.udpAnswerLimit, cn.aRecordLimit, cn.enableTruncate)
+				}
+			}},
+		{name: "service_ttl odd", input: "consulnode {" + gossip + " service_ttl web\n}", wantErr: "service_ttl takes pairs"},
+		{name: "service_ttl bad duration", input: "consulnode {" + gossip + " service_ttl web soon\n}", wantErr: `service_ttl web: "soon" is neither a duration nor a number of seconds`},
+		{name: "service_ttl too large", input: "consulnode {" + gossip + " service_ttl web 2h\n}", wantErr: "out of range [0, 3600] seconds"},
+		{name: "service_ttl fraction", input: "consulnode {" + gossip + " service_ttl web 1500ms\n}", wantErr: "not a whole number of seconds"},
+		{name: "service_ttl inner star", input: "consulnode {" + gossip + " service_ttl w*b 1s\n}", wantErr: "'*' is only allowed at the end"},
+		{name: "udp_answer_limit zero", input: "consulnode {" + gossip + " udp_answer_limit 0\n}", wantErr: "udp_answer_limit must be a number of records in [1, 65535]"},
+		{name: "a_record_limit missing", input: "consulnode {" + gossip + " a_record_limit\n}", wantErr: "Wrong argument count"},
+		{name: "only_passing with argument", input: "consulnode {" + gossip + " only_passing yes\n}", wantErr: "Wrong argument count"},
 		{name: "ttl negative", input: "consulnode {" + gossip + " ttl -1\n}", wantErr: "ttl must be in range [0, 3600]: -1"},
 		{name: "ttl too large", input: "consulnode {" + gossip + " ttl 3601\n}", wantErr: "ttl must be in range [0, 3600]: 3601"},
 		{name: "ttl not a number", input: "consulnode {" + gossip + " ttl 5s\n}", wantErr: "ttl must be a number of seconds"},
