@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -157,6 +158,9 @@ func (c *cluster) leave(s *slot) error {
 	if killed {
 		return fmt.Errorf("%s did not exit within 30s of SIGINT", s.proc.p.Name)
 	}
+	if code == 66 {
+		return fmt.Errorf("%s: exit code 66 after SIGINT: the race detector reported a DATA RACE", s.proc.p.Name)
+	}
 	if code != 0 {
 		return fmt.Errorf("%s: exit code %d after SIGINT; want 0", s.proc.p.Name, code)
 	}
@@ -230,4 +234,22 @@ func tail(s string, n int) string {
 		return s
 	}
 	return "…" + s[len(s)-n:]
+}
+
+// saveLogs writes every process's output to a new directory and returns
+// its path.
+func (c *cluster) saveLogs(seed int64) (string, error) {
+	dir, err := os.MkdirTemp("", fmt.Sprintf("discod-chaos-%d-", seed))
+	if err != nil {
+		return "", err
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, pr := range c.procs {
+		name := strings.NewReplacer(" ", "-", "/", "-").Replace(pr.p.Name) + ".log"
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(pr.p.Out.String()), 0o644); err != nil {
+			return dir, err
+		}
+	}
+	return dir, nil
 }

@@ -162,7 +162,7 @@ func (w *world) setup() {
 		w.watch = ws
 		t.Cleanup(ws.stop)
 	}
-	if !w.converge("start", time.Now()) {
+	if !w.converge("start", time.Now(), nil) {
 		t.Fatalf("the cluster never converged at the start")
 	}
 }
@@ -178,6 +178,13 @@ func (w *world) finish() {
 	}
 	for _, p := range w.c.logProblems() {
 		w.t.Errorf("%s", p)
+	}
+	if w.t.Failed() || w.long {
+		dir, err := w.c.saveLogs(w.seed)
+		if err != nil {
+			w.t.Errorf("saving the agents' logs: %v", err)
+		}
+		w.t.Logf("chaos: the agents' logs are in %s", dir)
 	}
 	w.t.Log(w.summary())
 }

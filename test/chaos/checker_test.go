@@ -237,11 +237,14 @@ func healthString(es []*api.ServiceEntry, err error) string {
 
 // observeAll asks every agent at once and adds the watchers' last
 // deliveries.
-func (w *world) observeAll(e *expect) []diff {
+func (w *world) observeAll(e *expect, gone map[*slot]bool) []diff {
 	var mu sync.Mutex
 	var all []diff
 	var wg sync.WaitGroup
 	for _, s := range w.c.slots {
+		if gone[s] {
+			continue
+		}
 		wg.Go(func() {
 			d := w.observe(s, e)
 			mu.Lock()
@@ -250,7 +253,7 @@ func (w *world) observeAll(e *expect) []diff {
 		})
 	}
 	wg.Wait()
-	if w.watch != nil {
+	if w.watch != nil && !gone[w.c.slots[1]] {
 		all = append(all, w.watch.diffs(e)...)
 	}
 	sort.Slice(all, func(i, j int) bool { return all[i].key < all[j].key })

@@ -91,11 +91,11 @@ func (w *world) deregisterSome(n int) int {
 func (w *world) killMidBurst(s *slot) string {
 	var ins []*inst
 	var regs []*api.AgentServiceRegistration
-	for range 40 {
+	for range 150 {
 		in, reg := w.newInst(s)
 		ins, regs = append(ins, in), append(regs, reg)
 	}
-	after := w.between(100*time.Millisecond, 1500*time.Millisecond)
+	after := w.between(50*time.Millisecond, 800*time.Millisecond)
 	type result struct {
 		acked   []*inst
 		unknown []*inst

@@ -17,6 +17,7 @@ const (
 	kindPartition  = "partition"
 	kindSplitBurst = "partition + reg burst"
 	kindLeave      = "leave and rejoin"
+	kindLeft       = "(left: forgotten by all)"
 	kindKillBurst  = "kill-9 mid reg burst"
 	kindFlipHTTP   = "flip HTTP check"
 	kindFlipTCP    = "flip TCP check"
@@ -99,10 +100,13 @@ func (w *world) fault(kind string) {
 		w.c.signal(s, syscall.SIGCONT)
 		healed = time.Now()
 	case kindLeave:
+		left := time.Now()
 		if err := w.c.leave(s); err != nil {
 			w.errorf("%s: %v", kind, err)
 		}
-		w.hold(hold)
+		// The others must forget the node and its services while it is away.
+		w.converge(kindLeft, left, map[*slot]bool{s: true})
+		w.hold(max(0, hold-time.Since(left)))
 		healed = w.restart(s)
 	case kindPartition, kindSplitBurst:
 		perm := w.rng.Perm(len(slots))
@@ -134,7 +138,7 @@ func (w *world) fault(kind string) {
 		healed = w.restart(s)
 	}
 	w.t.Logf("chaos: %s (%s, held %v)", kind, detail, hold.Round(100*time.Millisecond))
-	w.converge(kind, healed)
+	w.converge(kind, healed, nil)
 	w.settle()
 }
 
@@ -173,18 +177,20 @@ func (w *world) flip(kind string) {
 		detail = fmt.Sprintf("%d deregistered", w.deregisterSome(1+w.rng.IntN(2)))
 	}
 	w.t.Logf("chaos: %s (%s)", kind, detail)
-	w.converge(kind, at)
+	w.converge(kind, at, nil)
 	w.settle()
 }
 
 // converge polls every agent and the watchers until every answer equals
 // the truth, or fails the test when one still differs convergenceBound
 // after since. It reports whether it converged.
-func (w *world) converge(kind string, since time.Time) bool {
+//
+// gone are slots that have left: the others must forget them.
+func (w *world) converge(kind string, since time.Time, gone map[*slot]bool) bool {
 	w.resolvePending()
 	for {
 		w.reviveCrashed()
-		d := w.observeAll(w.truth.expect(w.c.slots))
+		d := w.observeAll(w.truth.expect(w.c.slots, gone), gone)
 		w.st.track(d, false, 0)
 		if len(d) == 0 {
 			w.st.converged(kind, time.Since(since))
@@ -217,7 +223,7 @@ func (w *world) settle() {
 	prev := time.Now()
 	for time.Now().Before(end) {
 		w.reviveCrashed()
-		diffs := w.observeAll(w.truth.expect(w.c.slots))
+		diffs := w.observeAll(w.truth.expect(w.c.slots, nil), nil)
 		now := time.Now()
 		w.st.track(diffs, true, now.Sub(prev))
 		prev = now

@@ -110,7 +110,10 @@ type expect struct {
 // watchedService is the service whose health a watcher follows.
 const watchedService = "web"
 
-func (t *truth) expect(slots []*slot) *expect {
+// expect computes the answers; the slots in gone have left the cluster
+// (a graceful leave): their node names are NXDOMAIN and their instances
+// are nowhere.
+func (t *truth) expect(slots []*slot, gone map[*slot]bool) *expect {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	e := &expect{nodeA: map[string]string{}, a: map[string]string{}, srv: map[string]string{},
@@ -118,6 +121,10 @@ func (t *truth) expect(slots []*slot) *expect {
 		dead: maps.Clone(t.dead)}
 	var nodes []string
 	for _, s := range slots {
+		if gone[s] {
+			e.nodeA[strings.ToLower(s.name)] = "NXDOMAIN"
+			continue
+		}
 		e.nodeA[strings.ToLower(s.name)] = s.IP()
 		nodes = append(nodes, s.name+" "+s.IP())
 	}
@@ -128,6 +135,9 @@ func (t *truth) expect(slots []*slot) *expect {
 	cat := map[string][]string{}
 	health := map[string][]string{}
 	for _, in := range t.insts {
+		if gone[in.s] {
+			continue
+		}
 		if tags[in.name] == nil {
 			tags[in.name] = map[string]bool{}
 		}
