@@ -39,6 +39,7 @@ func build(st *store, e *env) (*Runtime, error) {
 	get(st, "retry_max", &r.RetryMax)
 	r.StartJoinWAN = values[string](st, "start_join_wan")
 	r.RetryJoinWAN = values[string](st, "retry_join_wan")
+	r.Watches = watchValues(st)
 
 	get(st, "ports.dns", &r.Ports.DNS)
 	get(st, "ports.http", &r.Ports.HTTP)

@@ -112,7 +112,6 @@ var consulIgnored = map[string]string{
 	"enable_central_service_config": "",
 	"config_entries":                "",
 	"connect":                       "",
-	"watches":                       "",
 	"xds":                           "",
 
 	// DNS options discod does not implement.

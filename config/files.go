@@ -203,6 +203,10 @@ func (w *walker) object(prefix string, m map[string]any) {
 			w.value(s, path, raw)
 			continue
 		}
+		if path == watchesSetting.key {
+			w.watches(path, raw) // watches.go
+			continue
+		}
 		if blocks[path] {
 			objs, err := rawvalue.Objects(raw)
 			if err != nil {

@@ -44,6 +44,7 @@ var restartSettings = []struct {
 	{"LAN gossip timing (gossip_lan)", func(r *Runtime) any { return r.GossipLAN }},
 	{"WAN gossip timing (gossip_wan)", func(r *Runtime) any { return r.GossipWAN }},
 	{"gossip encryption key (encrypt)", func(r *Runtime) any { return r.Encrypt }},
+	{"watches (watches)", func(r *Runtime) any { return watchesWithoutFrom(r.Watches) }},
 }
 
 // RestartNeeded lists, by human-readable name, the settings that differ
@@ -59,6 +60,17 @@ func RestartNeeded(old, new *Runtime) []string {
 		if !reflect.DeepEqual(s.get(old), s.get(new)) {
 			out = append(out, s.name)
 		}
+	}
+	return out
+}
+
+// watchesWithoutFrom compares watches by what they do, not by where they
+// were defined.
+func watchesWithoutFrom(ws []Watch) []Watch {
+	out := make([]Watch, len(ws))
+	for i, w := range ws {
+		w.From = ""
+		out[i] = w
 	}
 	return out
 }

@@ -219,6 +219,10 @@ type Runtime struct {
 	// ConfigFiles lists the files read, in the order they were applied.
 	ConfigFiles []string
 
+	// Watches are the watches block's entries (watches.go), run by the
+	// agent while it is up.
+	Watches []Watch
+
 	// Warnings are messages for the daemon to log: ignored settings
 	// (Consul keys discod does not implement, one per key and file) and
 	// what service and check validation accepts with a warning (names and

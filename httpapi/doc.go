@@ -3,12 +3,12 @@
 // Consul's, so Consul's own API client works against discod), the status
 // page, and the small client the discod CLI uses to talk to its local agent.
 //
-// The handlers read the member table straight from membership; the API
-// never goes through DNS or CoreDNS.
+// The handlers read the catalog store (catalog.Store, the agent's
+// Table()) straight; the API never goes through DNS or CoreDNS.
 //
 // # Endpoints
 //
-//	GET  /v1/agent/members          members, Consul's shape (?wan=1: the WAN pool, servers only)
+//	GET  /v1/agent/members          members, Consul's shape (?wan=1: the WAN pool, servers only; ?filter=)
 //	GET  /v1/agent/self             this agent's config and member entry
 //	GET  /v1/agent/health           "ok" while the process serves HTTP
 //	GET  /v1/agent/ready            200 once -bootstrap-expect is met, else 503
@@ -16,11 +16,41 @@
 //	GET  /v1/agent/metrics?format=prometheus   the Prometheus text format
 //	PUT  /v1/agent/join/<addr>      join through addr (?wan=1: the WAN pool)  (write)
 //	PUT  /v1/agent/leave            leave and shut down          (write)
-//	GET  /v1/catalog/nodes          alive and failed nodes (?dc=: another datacenter's)
-//	GET  /v1/catalog/node/<name>    one node, or null (?dc= too)
+//	GET  /v1/catalog/nodes          alive and failed nodes (?node-meta=k:v, repeatable, AND)
+//	GET  /v1/catalog/node/<name>    one node with its services keyed by ID, or null
+//	GET  /v1/catalog/services       service name → union of its tags (no "consul" service)
+//	GET  /v1/catalog/service/<s>    the instances of s (?tag=, repeatable, all must match)
+//	GET  /v1/health/service/<s>     instances with their checks (?passing, ?tag=)
+//	GET  /v1/health/node/<n>        the checks of a node (serfHealth, _node_maintenance, own)
+//	GET  /v1/health/checks/<s>      the checks of the instances of s
+//	GET  /v1/health/state/<st>      every check in state any|passing|warning|critical
+//	GET  /v1/kv/<key>               404: discod has no key/value store
 //	GET  /v1/catalog/datacenters    known datacenters: own first, then alphabetical
 //	GET  /ui/                       the status page (/ui and / redirect here)
 //	GET  /ui/members.json           the status page's data (UIMembers)
+//
+// # Indexed reads: blocking queries, filters, headers
+//
+// Every /v1/catalog/* (but datacenters), /v1/health/* and /v1/kv/* read
+// goes through Server.read (blocking.go): ?index=N&wait=D holds it until
+// the result's index is above N or D has passed (default 5 min, at most
+// 10 min, plus a random extra of up to D/16); index 0 or none, or an index
+// above the store's (the client kept it across a restart), answers at
+// once. Each attempt registers a fresh catalog.WatchSet on the keys of its
+// own result, so a blocked request wakes only when its answer may have
+// changed, and nothing polls. A request that has to wait is parked
+// (park.go): its connection is taken over from net/http and it waits in
+// one small goroutine of its own, answering with "Connection: close";
+// Server.Done makes every one answer at once at shutdown. A bad wait
+// or index is a 400 ("Invalid wait time", "Invalid index"), as is ?stale
+// with ?consistent; either alone, ?cached and ?near are accepted and change
+// nothing (every read is local; there are no coordinates). ?filter= is a
+// go-bexpr expression over the JSON shape of each element, with Consul's
+// selectors (filter.go); one that does not parse or names no field is a
+// 400 naming the problem, never an unfiltered answer. Every such answer,
+// errors and 404s included, carries X-Consul-Index (the result's index,
+// never 0), X-Consul-KnownLeader: true and X-Consul-LastContact: 0.
+// docs/http.md has the whole contract.
 //
 // # Several datacenters
 //
@@ -29,7 +59,8 @@
 // goes to a server of its datacenter, a server's to a server of that
 // datacenter, which answers from its own table with WAN addresses. The
 // hop travels in the X-Discod-Forwarded header, so nothing is forwarded
-// twice. An unknown or unreachable datacenter gets Consul's 500 "No path
+// twice. A blocking read forwarded gets its wait and the largest jitter on
+// top of the hop's timeout. An unknown or unreachable datacenter gets Consul's 500 "No path
 // to datacenter", with the reason.
 //
 // # Tokens
@@ -55,6 +86,9 @@
 //
 //	discod_members{datacenter,status}    gauge: members by datacenter and status
 //	discod_member_events_total{event}    counter: join, leave, failure, reap
+//	discod_http_blocked_requests         gauge: blocking reads held now
+//	discod_http_blocking_wakeups_total   counter: held reads woken by a change
+//	discod_catalog_index                 gauge: the catalog's index
 //
 // The event counts are derived by comparing the table with what the
 // previous scrape saw (see eventTracker), so a change undone between two
@@ -79,7 +113,11 @@
 // from its own member table. Answering "" for the leader would tell
 // Consul tooling the cluster has lost its leader (an outage), and a
 // made-up leader would be a lie, so both endpoints are left out and get
-// 404. The catalog's X-Consul-KnownLeader header is still "true", because
-// Consul's API client refuses reads without it and every discod agent can
-// answer reads on its own.
+// 404. The catalog's X-Consul-KnownLeader header is still "true": every
+// discod agent answers reads on its own. Consul's Go client ignores header
+// errors altogether (it never checks what parsing them returns), so the
+// header is not what makes it work; what clients really need is a numeric
+// X-Consul-Index above 0 on every indexed read: Prometheus and
+// consul-template discard an answer whose index equals their initial 0,
+// and python-consul raises KeyError without the header.
 package httpapi

@@ -29,8 +29,10 @@ import (
 // server of the datacenter asked about).
 const ForwardedHeader = "X-Discod-Forwarded"
 
-// Timeouts of one forwarded request. A client's LAN hop waits long enough
-// for its server to try two servers of the other datacenter.
+// Timeouts of one forwarded request that does not block. A client's LAN
+// hop waits long enough for its server to try two servers of the other
+// datacenter. A blocking read (?index=&wait=) gets its wait and the
+// largest jitter on top (blockingWait), on each hop.
 const (
 	wanForwardTimeout = 2 * time.Second
 	lanForwardTimeout = 2*wanForwardTimeout + time.Second
@@ -67,6 +69,7 @@ func (s *Server) forwardDC(w http.ResponseWriter, r *http.Request, dc string) {
 				reason = "unknown datacenter; known: " + strings.Join(fed.Datacenters(), ", ")
 			}
 		}
+		setQueryMeta(w, s.Agent.Table().Index())
 		httpError(w, http.StatusInternalServerError, fmt.Sprintf("No path to datacenter %q: %s", dc, reason))
 		return
 	}
@@ -74,12 +77,18 @@ func (s *Server) forwardDC(w http.ResponseWriter, r *http.Request, dc string) {
 	if route.Hop == membership.HopWAN {
 		timeout = wanForwardTimeout
 	}
+	timeout += blockingWait(r)
+	// A forwarded read ends with the agent too (Server.Done), not only
+	// with its client or its timeout.
+	ctx, cancel := context.WithCancel(r.Context())
+	defer cancel()
+	defer context.AfterFunc(s.doneContext(), cancel)()
 	var errs []string
 	for i, srv := range route.Servers {
 		if i == forwardAttempts {
 			break
 		}
-		status, header, body, err := forwardOnce(r, srv.HTTPAddr, route.Hop, timeout)
+		status, header, body, err := forwardOnce(ctx, r, srv.HTTPAddr, route.Hop, timeout)
 		if err == nil && status == http.StatusOK {
 			for _, h := range relayedHeaders {
 				if v := header.Get(h); v != "" {
@@ -95,13 +104,14 @@ func (s *Server) forwardDC(w http.ResponseWriter, r *http.Request, dc string) {
 		}
 		errs = append(errs, fmt.Sprintf("server %s at %s: %v", srv.Name, srv.HTTPAddr, err))
 	}
+	setQueryMeta(w, s.Agent.Table().Index())
 	httpError(w, http.StatusInternalServerError, fmt.Sprintf("No path to datacenter %q: %s", dc, strings.Join(errs, "; ")))
 }
 
 // forwardOnce sends r's method and path (with its query) to the agent at
-// addr, marked with hop, and returns the answer.
-func forwardOnce(r *http.Request, addr netip.AddrPort, hop membership.Hop, timeout time.Duration) (int, http.Header, []byte, error) {
-	ctx, cancel := context.WithTimeout(r.Context(), timeout)
+// addr, marked with hop, and returns the answer; ctx bounds it.
+func forwardOnce(ctx context.Context, r *http.Request, addr netip.AddrPort, hop membership.Hop, timeout time.Duration) (int, http.Header, []byte, error) {
+	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, r.Method, "http://"+addr.String()+r.URL.RequestURI(), nil)
 	if err != nil {
@@ -138,4 +148,19 @@ func (s *Server) pool(w http.ResponseWriter, r *http.Request) *membership.Agent 
 		httpError(w, http.StatusBadRequest, "this agent is not in the WAN pool: only servers (-server) join it")
 	}
 	return wan
+}
+
+// doneContext returns a context that ends when Server.Done closes (never
+// when Done is nil), for work that must stop with the agent.
+func (s *Server) doneContext() context.Context {
+	s.doneOnce.Do(func() {
+		if s.Done == nil {
+			s.doneCtx = context.Background()
+			return
+		}
+		ctx, cancel := context.WithCancel(context.Background())
+		s.doneCtx = ctx
+		go func() { <-s.Done; cancel() }()
+	})
+	return s.doneCtx
 }

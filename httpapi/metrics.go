@@ -91,7 +91,7 @@ func (s *Server) metricsHandler() http.HandlerFunc {
 	reg := prometheus.NewRegistry()
 	// A fresh registry and a collector with fixed, valid descriptors:
 	// registration cannot fail.
-	reg.MustRegister(&memberCollector{agent: s.Agent})
+	reg.MustRegister(&memberCollector{agent: s.Agent}, s.blockingCollector())
 	gatherer := prometheus.Gatherers{prometheus.DefaultGatherer, reg}
 	prom := promhttp.HandlerFor(gatherer, promhttp.HandlerOpts{ErrorHandling: promhttp.ContinueOnError})
 	return func(w http.ResponseWriter, r *http.Request) {
@@ -109,4 +109,14 @@ func (s *Server) metricsHandler() http.HandlerFunc {
 			httpError(w, http.StatusBadRequest, fmt.Sprintf("unknown metrics format %q: want format=prometheus, or no format for JSON", f))
 		}
 	}
+}
+
+// blockingCollector returns the collector of the server's blocking-query
+// metrics (metrics_blocking.go).
+func (s *Server) blockingCollector() *blockingCollector {
+	c := &blockingCollector{stats: &s.blockStats}
+	if s.Agent != nil {
+		c.store = s.Agent.Table()
+	}
+	return c
 }

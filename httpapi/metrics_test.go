@@ -29,6 +29,9 @@ func TestMetricsPrometheus(t *testing.T) {
 		`discod_member_events_total{event="reap"} 0`,
 		`discod_member_events_total{event="conflict"} 0`,
 		"# TYPE discod_member_events_total counter",
+		"discod_http_blocked_requests 0",
+		"# TYPE discod_http_blocking_wakeups_total counter",
+		"discod_catalog_index ",
 		"go_goroutines", // the default gatherer is served too
 	} {
 		if !strings.Contains(body, want) {
@@ -105,15 +108,20 @@ func equalLabels(a, b map[string]string) bool {
 func TestMetricNames(t *testing.T) {
 	a := testAgent(t)
 	reg := prometheus.NewRegistry()
+	s := &Server{Agent: a}
 	if err := reg.Register(&memberCollector{agent: a}); err != nil {
+		t.Fatal(err)
+	}
+	if err := reg.Register(s.blockingCollector()); err != nil {
 		t.Fatal(err)
 	}
 	mfs, err := reg.Gather()
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(mfs) != 2 {
-		t.Fatalf("gathered %d metric families; want 2 (discod_members, discod_member_events_total)", len(mfs))
+	if len(mfs) != 5 {
+		t.Fatalf("gathered %d metric families; want 5 (discod_members, discod_member_events_total, "+
+			"discod_http_blocked_requests, discod_http_blocking_wakeups_total, discod_catalog_index)", len(mfs))
 	}
 	problems, err := promlint.NewWithMetricFamilies(mfs).Lint()
 	if err != nil {

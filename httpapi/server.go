@@ -1,12 +1,14 @@
 package httpapi
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/netip"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/discod/discod/internal/logstream"
 	"github.com/discod/discod/local"
@@ -49,6 +51,17 @@ type Server struct {
 	// Local is the agent's own services and checks, for the
 	// /v1/agent/service* and /v1/agent/check* endpoints; nil answers 501.
 	Local *local.State
+	// Done, when closed, makes every blocked read (?index=&wait=) answer at
+	// once with its current result: the daemon closes it when it leaves or
+	// shuts down, before it stops the HTTP server. nil never closes.
+	Done <-chan struct{}
+
+	blockStats  blockStats  // blocking reads, for the metrics (blocking.go)
+	noPark      bool        // hold blocked reads in their handler (park.go), for comparison
+	answers     answerCache // encoded answers shared by parked reads (park.go)
+	parkedConns parkedConns // parked reads, swept for clients that went away (park.go)
+	doneOnce    sync.Once
+	doneCtx     context.Context // ends when Done closes (federation.go)
 }
 
 // Handler returns the API's routes.
@@ -72,8 +85,16 @@ func (s *Server) Handler() http.Handler {
 	for _, m := range []string{"GET", "POST", "PUT", "DELETE"} {
 		mux.HandleFunc(m+" /v1/operator/keyring", s.write(s.keyring))
 	}
+	// Indexed reads: blocking queries, ?dc=, ?filter= (catalog.go, health.go).
 	mux.HandleFunc("GET /v1/catalog/nodes", s.catalogNodes)
 	mux.HandleFunc("GET /v1/catalog/node/{name}", s.catalogNode)
+	mux.HandleFunc("GET /v1/catalog/services", s.catalogServices)
+	mux.HandleFunc("GET /v1/catalog/service/{name}", s.catalogService)
+	mux.HandleFunc("GET /v1/health/service/{name}", s.healthService)
+	mux.HandleFunc("GET /v1/health/node/{name}", s.healthNode)
+	mux.HandleFunc("GET /v1/health/checks/{name}", s.healthChecks)
+	mux.HandleFunc("GET /v1/health/state/{state}", s.healthState)
+	mux.HandleFunc("GET /v1/kv/{key...}", s.kv)
 	mux.HandleFunc("GET /v1/catalog/datacenters", s.datacenters)
 	s.uiRoutes(mux)
 	s.agentServiceRoutes(mux) // agent_services.go, agent_checks.go
@@ -94,16 +115,6 @@ func writeJSON(w http.ResponseWriter, v any) {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	_ = enc.Encode(v)
-}
-
-// setQueryMeta sets the headers Consul's API client requires on catalog
-// reads (it refuses a response without a numeric X-Consul-Index). discod
-// has no leader: every agent answers from its own table, so KnownLeader is
-// always true and LastContact 0.
-func (s *Server) setQueryMeta(w http.ResponseWriter) {
-	w.Header().Set("X-Consul-Index", strconv.FormatUint(s.Agent.Table().Index(), 10))
-	w.Header().Set("X-Consul-KnownLeader", "true")
-	w.Header().Set("X-Consul-LastContact", "0")
 }
 
 // checkDC answers true when the request is for this agent's datacenter
@@ -150,10 +161,20 @@ func (s *Server) members(w http.ResponseWriter, r *http.Request) {
 	if a == nil {
 		return
 	}
+	f, err := newFilter(r.URL.Query().Get("filter"), &AgentMember{})
+	if err != nil {
+		httpError(w, http.StatusBadRequest, err.Error())
+		return
+	}
 	ms := a.Table().Members()
 	out := make([]AgentMember, 0, len(ms))
 	for _, m := range ms {
 		out = append(out, AgentMemberOf(m))
+	}
+	out, err = filterList(f, out)
+	if err != nil {
+		httpError(w, http.StatusBadRequest, err.Error())
+		return
 	}
 	writeJSON(w, out)
 }
@@ -169,7 +190,6 @@ func (s *Server) self(w http.ResponseWriter, r *http.Request) {
 		},
 		Member: AgentMemberOf(local),
 		Meta:   nonNil(c.Meta),
-		Ready:  s.Agent.Ready(),
 		Stats:  s.stats(),
 	})
 }
@@ -217,71 +237,6 @@ func (s *Server) leave(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	w.WriteHeader(http.StatusOK)
-}
-
-// catalogNodeOf converts a table entry into Consul's catalog node shape.
-// The WAN tagged addresses are the node's WAN address when it has one;
-// toWAN (a request from another datacenter) makes it the Address too.
-func catalogNodeOf(m membership.Member, index uint64, toWAN bool) Node {
-	wanIP := m.Addr
-	if m.WANAddr.IsValid() {
-		wanIP = m.WANAddr
-	}
-	addr, wan := m.Addr.String(), wanIP.String()
-	tagged := map[string]string{"lan": addr, "wan": wan}
-	tagged[family("lan", m.Addr)] = addr
-	tagged[family("wan", wanIP)] = wan
-	if toWAN {
-		addr = wan
-	}
-	return Node{
-		ID: m.ID, Node: m.Name, Address: addr, Datacenter: m.Datacenter,
-		TaggedAddresses: tagged, Meta: nonNil(m.Meta),
-		CreateIndex: index, ModifyIndex: index,
-	}
-}
-
-// family returns prefix_ipv4 or prefix_ipv6 for a's address family.
-func family(prefix string, a netip.Addr) string {
-	if a.Is4() {
-		return prefix + "_ipv4"
-	}
-	return prefix + "_ipv6"
-}
-
-// inCatalog says whether a member is listed by the catalog: as in Consul,
-// alive and failed nodes are (until reaped), left ones are not.
-func inCatalog(m membership.Member) bool {
-	return m.State == membership.StateAlive || m.State == membership.StateFailed || m.State == membership.StateLeaving
-}
-
-func (s *Server) catalogNodes(w http.ResponseWriter, r *http.Request) {
-	if !s.checkDC(w, r) {
-		return
-	}
-	s.setQueryMeta(w)
-	index := s.Agent.Table().Index()
-	out := []Node{}
-	for _, m := range s.Agent.Table().Members() {
-		if inCatalog(m) {
-			out = append(out, catalogNodeOf(m, index, fromWAN(r)))
-		}
-	}
-	writeJSON(w, out)
-}
-
-func (s *Server) catalogNode(w http.ResponseWriter, r *http.Request) {
-	if !s.checkDC(w, r) {
-		return
-	}
-	s.setQueryMeta(w)
-	m, ok := s.Agent.Table().LookupFold(r.PathValue("name"))
-	if !ok || !inCatalog(m) {
-		writeJSON(w, nil) // Consul answers an unknown node with null and 200
-		return
-	}
-	n := catalogNodeOf(m, s.Agent.Table().Index(), fromWAN(r))
-	writeJSON(w, CatalogNode{Node: &n, Services: map[string]any{}})
 }
 
 // datacenters lists every known datacenter: this agent's first, then the

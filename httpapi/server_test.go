@@ -57,8 +57,10 @@ func serve(t *testing.T, h http.Handler) *httptest.Server {
 func newTestServer(t *testing.T) (*httptest.Server, *membership.Agent) {
 	t.Helper()
 	a := testAgent(t)
+	done := make(chan struct{}) // ends the requests still parked when the test ends
+	t.Cleanup(func() { close(done) })
 	s := &Server{Agent: a, Version: "test", Domain: "consul.", Leave: func() error { return nil },
-		ListenAddr: netip.MustParseAddr("127.0.4.1")}
+		ListenAddr: netip.MustParseAddr("127.0.4.1"), Done: done}
 	return serve(t, s.Handler()), a
 }
 

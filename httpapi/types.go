@@ -1,5 +1,11 @@
 package httpapi
 
+import (
+	"fmt"
+	"strconv"
+	"time"
+)
+
 // The JSON shapes below mirror Consul's API (github.com/hashicorp/consul/api)
 // field for field where discod has the data; fields Consul has and discod
 // does not are left out rather than faked.
@@ -40,12 +46,13 @@ const (
 )
 
 // Self is GET /v1/agent/self, the subset of Consul's shape discod fills.
+// Every top-level value is an object, as consul/api's Agent().Self()
+// decodes it into map[string]map[string]interface{}; readiness is in
+// Stats["agent"]["ready"] and GET /v1/agent/ready.
 type Self struct {
 	Config SelfConfig
 	Member AgentMember
 	Meta   map[string]string
-	// Ready is discod's own: whether -bootstrap-expect is satisfied.
-	Ready bool
 	// Stats are key/value sections as in Consul's /v1/agent/self ("agent",
 	// "serf_lan"); `discod info` prints them.
 	Stats map[string]map[string]string
@@ -76,11 +83,11 @@ type Node struct {
 	ModifyIndex     uint64
 }
 
-// CatalogNode is GET /v1/catalog/node/<name>, as Consul's api.CatalogNode.
-// Services is always empty until discod has services.
+// CatalogNode is GET /v1/catalog/node/<name>, as Consul's api.CatalogNode:
+// the node and its service instances keyed by service ID.
 type CatalogNode struct {
 	Node     *Node
-	Services map[string]any
+	Services map[string]*AgentService
 }
 
 // Metrics is GET /v1/agent/metrics without ?format=prometheus, in the shape
@@ -126,4 +133,131 @@ type SampledValue struct {
 	Sum    float64
 	Mean   float64 `json:",omitempty"`
 	Labels map[string]string
+}
+
+// AgentService is one service instance as Consul's api.AgentService, in
+// GET /v1/catalog/node/<name> and /v1/health/service/<name>.
+type AgentService struct {
+	ID                string
+	Service           string
+	Tags              []string
+	Meta              map[string]string
+	Port              int
+	Address           string
+	TaggedAddresses   map[string]ServiceAddress `json:",omitempty"`
+	Weights           AgentWeights
+	EnableTagOverride bool
+	CreateIndex       uint64 `json:",omitempty" bexpr:"-"`
+	ModifyIndex       uint64 `json:",omitempty" bexpr:"-"`
+	Datacenter        string `json:",omitempty"`
+}
+
+// ServiceAddress is one tagged address of a service, as Consul's.
+type ServiceAddress struct {
+	Address string
+	Port    int
+}
+
+// AgentWeights are the SRV weights of an instance, as Consul's
+// api.AgentWeights.
+type AgentWeights struct {
+	Passing int
+	Warning int
+}
+
+// CatalogService is one entry of GET /v1/catalog/service/<name>, as
+// Consul's api.CatalogService: the node's fields, then the instance's.
+type CatalogService struct {
+	ID                       string
+	Node                     string
+	Address                  string
+	Datacenter               string
+	TaggedAddresses          map[string]string
+	NodeMeta                 map[string]string
+	ServiceID                string
+	ServiceName              string
+	ServiceAddress           string
+	ServiceTaggedAddresses   map[string]ServiceAddress `json:",omitempty"`
+	ServiceTags              []string
+	ServiceMeta              map[string]string
+	ServicePort              int
+	ServiceWeights           AgentWeights
+	ServiceEnableTagOverride bool
+	CreateIndex              uint64
+	ModifyIndex              uint64
+}
+
+// ServiceEntry is one entry of GET /v1/health/service/<name>, as Consul's
+// api.ServiceEntry: the node, the instance and every check that counts
+// against it (the node's, then the instance's).
+type ServiceEntry struct {
+	Node    *Node
+	Service *AgentService
+	Checks  []HealthCheck
+}
+
+// HealthCheck is one check, as Consul's api.HealthCheck, in the
+// /v1/health/* answers.
+type HealthCheck struct {
+	Node        string
+	CheckID     string
+	Name        string
+	Status      string
+	Notes       string
+	Output      string
+	ServiceID   string
+	ServiceName string
+	ServiceTags []string
+	Type        string
+	Definition  HealthCheckDefinition
+	CreateIndex uint64
+	ModifyIndex uint64
+}
+
+// HealthCheckDefinition is what a check runs, as Consul's
+// api.HealthCheckDefinition. The durations are always Go duration
+// strings ("10s", "0s"): consul/api's ReadableDuration fails the whole
+// decode on "".
+type HealthCheckDefinition struct {
+	HTTP                           string              `json:",omitempty"`
+	Header                         map[string][]string `json:",omitempty"`
+	Method                         string              `json:",omitempty"`
+	Body                           string              `json:",omitempty"`
+	TLSServerName                  string              `json:",omitempty"`
+	TLSSkipVerify                  bool                `json:",omitempty"`
+	TCP                            string              `json:",omitempty"`
+	UDP                            string              `json:",omitempty"`
+	GRPC                           string              `json:",omitempty"`
+	H2PING                         string              `json:",omitempty"`
+	Interval                       Duration
+	Timeout                        Duration
+	DeregisterCriticalServiceAfter Duration
+}
+
+// Duration is a time.Duration sent as a Go duration string ("10s", "0s")
+// and read from one or from a number of nanoseconds, as Consul's
+// ReadableDuration.
+type Duration time.Duration
+
+// MarshalJSON implements json.Marshaler.
+func (d Duration) MarshalJSON() ([]byte, error) {
+	return []byte(strconv.Quote(time.Duration(d).String())), nil
+}
+
+// UnmarshalJSON implements json.Unmarshaler.
+func (d *Duration) UnmarshalJSON(b []byte) error {
+	if s, err := strconv.Unquote(string(b)); err == nil {
+		v, err := time.ParseDuration(s)
+		if err != nil {
+			return fmt.Errorf("duration %q: %w", s, err)
+		}
+		*d = Duration(v)
+		return nil
+	}
+	n, err := strconv.ParseFloat(string(b), 64)
+	if err != nil {
+		return fmt.Errorf("duration %s: want a string such as \"10s\" or a number of nanoseconds", b)
+	}
+	*d = Duration(n)
+	return nil
 }

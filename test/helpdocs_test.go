@@ -11,7 +11,7 @@ import (
 
 // helpCommands are the commands docs/cli.md documents, in its order.
 var helpCommands = []string{"agent", "members", "join", "leave", "force-leave", "maint", "keygen", "keyring",
-	"corefile", "reload", "monitor", "info", "validate",
+	"corefile", "reload", "monitor", "info", "validate", "watch",
 	"services", "services register", "services deregister", "catalog", "catalog services", "catalog nodes"}
 
 const cliDocHeader = "# discod command reference\n\n" +

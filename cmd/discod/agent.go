@@ -70,6 +70,11 @@ type daemon struct {
 	// tasks (retry-join) stop on it.
 	ctx    context.Context
 	cancel context.CancelFunc
+	// apiDone is closed by stop: blocked HTTP reads answer at once.
+	apiDone chan struct{}
+	// stopWatches ends the watches block's watches (watches.go); nil when
+	// none run.
+	stopWatches func()
 }
 
 func (d *daemon) start() error {
@@ -79,6 +84,7 @@ func (d *daemon) start() error {
 	}
 	d.ctx, d.cancel = context.WithCancel(context.Background())
 	d.leaveReq = make(chan struct{}, 1)
+	d.apiDone = make(chan struct{})
 	d.fatal = make(chan error, 1)
 
 	nodeID, err := prepareDataDir(rt.DataDir)
@@ -111,6 +117,9 @@ func (d *daemon) start() error {
 		return err
 	}
 	d.banner(httpAddr(rt))
+	if err := d.startWatches(httpAddr(rt)); err != nil { // watches.go
+		return err
+	}
 	if err := d.run(joinPlan{startWhat: "join at start", startFlag: "-join", retryFlag: "retry-join",
 		agent: d.agent, start: rt.StartJoin, retry: rt.RetryJoin}); err != nil {
 		return err
@@ -144,7 +153,7 @@ func (d *daemon) startServices(rt *config.Runtime, ls *listeners, mc membership.
 
 	api := &httpapi.Server{Agent: d.agent, Version: version, Domain: rt.Domain, Leave: d.leaveFromAPI,
 		ListenAddr: rt.ClientAddr, Token: rt.HTTPToken, Reload: d.reload, Logs: d.logs,
-		Maintenance: d.setMaintenance, Local: d.local}
+		Maintenance: d.setMaintenance, Local: d.local, Done: d.apiDone}
 	d.httpSrv = &http.Server{Handler: api.Handler(), ReadHeaderTimeout: 10 * time.Second}
 	for _, l := range ls.all() {
 		go func() {
@@ -257,6 +266,13 @@ func (d *daemon) wait() int {
 func (d *daemon) stop(graceful bool) {
 	if d.cancel != nil {
 		d.cancel()
+	}
+	if d.stopWatches != nil {
+		d.stopWatches()
+	}
+	if d.apiDone != nil {
+		close(d.apiDone) // blocked reads answer now, before leaving takes its time
+		d.apiDone = nil
 	}
 	d.stopWAN(graceful) // wan.go: leave the WAN pool first, then the LAN
 	if d.agent != nil && graceful {

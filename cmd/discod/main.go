@@ -38,6 +38,7 @@ func commands() []command {
 		{"services", "Registers and deregisters services of the local agent", runServices},
 		{"validate", "Checks config files and a Corefile without starting", runValidate},
 		{"version", "Prints the discod version", runVersion},
+		{"watch", "Follows nodes, services or checks and runs a handler on changes", runWatch},
 	}
 }
 
