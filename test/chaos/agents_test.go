@@ -42,9 +42,10 @@ func (s *slot) IP() string {
 // proc is one run of an agent. ended is set before the schedule stops it,
 // so that any other exit counts as a crash.
 type proc struct {
-	s     *slot
-	p     *testproc.Process
-	ended atomic.Bool
+	s       *slot
+	p       *testproc.Process
+	ended   atomic.Bool
+	settled chan struct{} // closed when start returns
 }
 
 // cluster holds every slot and every process ever started, for the crash
@@ -114,19 +115,31 @@ func (c *cluster) start(s *slot) error {
 	if err != nil {
 		return err
 	}
-	pr := &proc{s: s, p: p}
+	pr := &proc{s: s, p: p, settled: make(chan struct{})}
 	s.proc = pr
 	c.mu.Lock()
 	c.procs = append(c.procs, pr)
 	c.mu.Unlock()
 	go func() {
 		<-p.Done()
+		<-pr.settled
 		if !pr.ended.Load() {
 			c.mu.Lock()
 			c.crashes = append(c.crashes, fmt.Sprintf("%s exited by itself: %v\n%s", p.Name, p.Err(), tail(p.Out.String(), 3000)))
 			c.mu.Unlock()
 		}
 	}()
+	err = waitUp(p, ip)
+	if err != nil {
+		pr.ended.Store(true) // an exit at start is start's error, not a crash
+		p.Kill()
+	}
+	close(pr.settled)
+	return err
+}
+
+// waitUp waits (bounded) until the HTTP API of the process at ip answers.
+func waitUp(p *testproc.Process, ip string) error {
 	deadline := time.Now().Add(60 * time.Second)
 	for {
 		if !p.Running() {

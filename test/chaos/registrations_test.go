@@ -2,6 +2,8 @@ package chaos
 
 import (
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -156,4 +158,38 @@ func (w *world) resolvePending() {
 		}
 	}
 	w.pending = keep
+}
+
+// truncated kills the agent of s, cuts its services.json in half and
+// starts it: the start must fail with an error naming the file. The
+// operator's repair, as the error says, is to remove the file, which
+// loses the API registrations; the caller then starts the agent.
+func (w *world) truncated(s *slot) string {
+	w.c.kill(s)
+	path := filepath.Join(s.dataDir, "services.json")
+	b, err := os.ReadFile(path)
+	if err != nil {
+		w.errorf("%s: %v", kindTruncate, err)
+		return ""
+	}
+	if err := os.WriteFile(path, b[:len(b)/2], 0o600); err != nil {
+		w.errorf("%s: %v", kindTruncate, err)
+		return ""
+	}
+	detail := fmt.Sprintf(", %d of %d bytes kept", len(b)/2, len(b))
+	err = w.c.start(s)
+	switch {
+	case err == nil:
+		w.errorf("%s: %s started with a damaged services.json; want an error naming the file", kindTruncate, s.name)
+		w.c.kill(s)
+	case !strings.Contains(err.Error(), "services.json"):
+		w.errorf("%s: %s refused to start without naming services.json: %v", kindTruncate, s.name, err)
+	default:
+		detail += ", start refused naming the file"
+	}
+	if err := os.Remove(path); err != nil {
+		w.errorf("%s: %v", kindTruncate, err)
+	}
+	w.loseAPI(s)
+	return detail
 }

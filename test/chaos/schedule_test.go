@@ -19,6 +19,7 @@ const (
 	kindLeave      = "leave and rejoin"
 	kindLeft       = "(left: forgotten by all)"
 	kindKillBurst  = "kill-9 mid reg burst"
+	kindTruncate   = "truncated services.json"
 	kindFlipHTTP   = "flip HTTP check"
 	kindFlipTCP    = "flip TCP check"
 	kindFlipTTL    = "feed/starve TTL"
@@ -26,7 +27,7 @@ const (
 	kindDeregister = "API deregister"
 )
 
-var faultKinds = []string{kindKill, kindKillFresh, kindKillMove, kindStop, kindPartition, kindSplitBurst, kindLeave, kindKillBurst}
+var faultKinds = []string{kindKill, kindKillFresh, kindKillMove, kindStop, kindPartition, kindSplitBurst, kindLeave, kindKillBurst, kindTruncate}
 var flipKinds = []string{kindFlipHTTP, kindFlipTCP, kindFlipTTL, kindRegister, kindDeregister}
 
 // movable are the slots that may move to a new address: not the server
@@ -49,9 +50,12 @@ func (w *world) schedule(dur time.Duration) {
 		}
 		if len(bag) == 0 {
 			for _, k := range faultKinds {
-				if w.canSplit || !strings.HasPrefix(k, kindPartition) {
+				if (w.canSplit || !strings.HasPrefix(k, kindPartition)) && chosen(k) {
 					bag = append(bag, k)
 				}
+			}
+			if len(bag) == 0 {
+				w.t.Fatalf("-faults %q leaves no fault kind", *flagFaults)
 			}
 			w.rng.Shuffle(len(bag), func(i, j int) { bag[i], bag[j] = bag[j], bag[i] })
 		}
@@ -133,6 +137,9 @@ func (w *world) fault(kind string) {
 		}
 		healPartition()
 		healed = time.Now()
+	case kindTruncate:
+		detail += w.truncated(s)
+		healed = w.restart(s)
 	case kindKillBurst:
 		detail += w.killMidBurst(s)
 		healed = w.restart(s)
@@ -243,4 +250,17 @@ func (w *world) reviveCrashed() {
 			w.restart(s)
 		}
 	}
+}
+
+// chosen reports whether -faults lets fault kind k run.
+func chosen(k string) bool {
+	if *flagFaults == "" {
+		return true
+	}
+	for _, word := range strings.Split(*flagFaults, ",") {
+		if word = strings.TrimSpace(word); word != "" && strings.Contains(k, word) {
+			return true
+		}
+	}
+	return false
 }
