@@ -3,7 +3,7 @@ package chaos
 import (
 	"encoding/json"
 	"fmt"
-	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -138,6 +138,9 @@ func (c *cluster) start(s *slot) error {
 	return err
 }
 
+// upClient asks whether an agent is up.
+var upClient = &http.Client{Timeout: time.Second}
+
 // waitUp waits (bounded) until the HTTP API of the process at ip answers.
 func waitUp(p *testproc.Process, ip string) error {
 	deadline := time.Now().Add(60 * time.Second)
@@ -145,10 +148,13 @@ func waitUp(p *testproc.Process, ip string) error {
 		if !p.Running() {
 			return fmt.Errorf("%s exited at start: %v\n%s", p.Name, p.Err(), tail(p.Out.String(), 3000))
 		}
-		conn, err := net.DialTimeout("tcp", ip+":8500", 300*time.Millisecond)
-		if err == nil {
-			conn.Close()
-			return nil
+		// The listeners are bound before the agent has finished starting
+		// (and may still fail): wait for an answer, not a connection.
+		if r, err := upClient.Get("http://" + ip + ":8500/v1/agent/self"); err == nil {
+			r.Body.Close()
+			if r.StatusCode == http.StatusOK {
+				return nil
+			}
 		}
 		if time.Now().After(deadline) {
 			return fmt.Errorf("%s: HTTP API not up after 60s", p.Name)

@@ -139,9 +139,11 @@ func (w *world) fault(kind string) {
 		healed = time.Now()
 	case kindTruncate:
 		detail += w.truncated(s)
+		hold = 0
 		healed = w.restart(s)
 	case kindKillBurst:
 		detail += w.killMidBurst(s)
+		w.hold(hold)
 		healed = w.restart(s)
 	}
 	w.t.Logf("chaos: %s (%s, held %v)", kind, detail, hold.Round(100*time.Millisecond))
