@@ -74,6 +74,11 @@ func TestHTTPFollowsServerDownAndUp(t *testing.T) {
 	}
 	serveHTTP(t, listen(t, addr), ok)
 	rec.waitFor(t, "web", "passing")
+	// Three changes after dampening: critical→passing (the initial status
+	// is critical), passing→critical, critical→passing; at least as many runs.
+	if st := r.Stats(); st.StatusChanges < 3 || st.Runs < st.StatusChanges || st.RunTime <= 0 {
+		t.Errorf("Stats() = %+v; want at least 3 status changes, as many runs, some run time", st)
+	}
 }
 
 func TestHTTPStatuses(t *testing.T) {

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/discod/discod/catalog"
@@ -59,6 +60,27 @@ type Runner struct {
 	// aliasInterval; tests shorten them.
 	minInterval time.Duration
 	aliasEvery  time.Duration
+
+	stats runnerStats
+}
+
+// runnerStats counts what the runner did, for Stats.
+type runnerStats struct {
+	runs, runNanos, changes atomic.Uint64
+}
+
+// Stats is what a Runner did since it started: probe runs, their total
+// run time, and status changes after dampening.
+type Stats struct {
+	Runs          uint64
+	RunTime       time.Duration
+	StatusChanges uint64
+}
+
+// Stats returns the runner's counts.
+func (r *Runner) Stats() Stats {
+	return Stats{Runs: r.stats.runs.Load(), RunTime: time.Duration(r.stats.runNanos.Load()),
+		StatusChanges: r.stats.changes.Load()}
 }
 
 // running is one started check.
@@ -208,13 +230,19 @@ func (r *Runner) runProbe(ctx context.Context, c *running, p probe) {
 		case <-timer.C:
 		}
 		runCtx, cancel := context.WithTimeout(ctx, def.Timeout)
+		began := time.Now()
 		raw, output := p(runCtx)
 		cancel()
+		r.stats.runs.Add(1)
+		r.stats.runNanos.Add(uint64(time.Since(began)))
 		if ctx.Err() != nil {
 			return // stopped during the run: its result is moot
 		}
 		last := damp.status
 		status := damp.next(raw)
+		if status != last {
+			r.stats.changes.Add(1)
+		}
 		switch {
 		case status != last && status == catalog.StatusPassing:
 			r.log.Info("check is now passing", "check", def.ID)

@@ -12,8 +12,9 @@
 //
 // The Corefile is the only channel into the consulnode plugin: this
 // package blank-imports it and never imports membership. Inside discod the
-// daemon publishes its gossip agent (membership.SetProcessAgent) before
-// Start, and consulnode answers from that agent's member table.
+// daemon registers its gossip agent (membership.Register under
+// membership.DefaultAgent) before Start, and consulnode answers from that
+// agent's member table.
 //
 // Process-wide state, all of it CoreDNS's or caddy's: the directive list
 // (Directives, installed once before the first Start), caddy's Caddyfile

@@ -51,9 +51,12 @@ func TestMain(m *testing.M) {
 		fmt.Fprintln(os.Stderr, "start gossip agent:", err)
 		os.Exit(1)
 	}
-	membership.SetProcessAgent(a)
+	if err := membership.Register(membership.DefaultAgent, a); err != nil {
+		fmt.Fprintln(os.Stderr, "register gossip agent:", err)
+		os.Exit(1)
+	}
 	code := m.Run()
-	membership.SetProcessAgent(nil)
+	membership.Unregister(membership.DefaultAgent, a)
 	_ = a.Shutdown()
 	os.Exit(code)
 }

@@ -29,7 +29,7 @@ func (s *Server) agentChecks(w http.ResponseWriter, r *http.Request) {
 	for _, svc := range s.Local.Services() {
 		tags[svc.ID] = svc.Tags
 	}
-	out := map[string]agentCheckJSON{}
+	out := map[string]HealthCheck{}
 	for _, c := range append(s.nodeMaintChecks(), s.Local.Checks()...) {
 		out[c.CheckID] = agentCheckOf(c, node, tags[c.ServiceID])
 	}

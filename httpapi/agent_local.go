@@ -8,7 +8,6 @@ import (
 	"io"
 	"net/http"
 	"strconv"
-	"time"
 
 	"github.com/discod/discod/catalog"
 	"github.com/discod/discod/local"
@@ -114,88 +113,14 @@ func queryBool(r *http.Request, name string, def bool) (bool, error) {
 	return b, nil
 }
 
-// agentServiceJSON is Consul's api.AgentService, the fields discod has.
-type agentServiceJSON struct {
-	ID                string
-	Service           string
-	Tags              []string
-	Meta              map[string]string
-	Port              int
-	Address           string
-	TaggedAddresses   map[string]catalog.ServiceAddress `json:",omitempty"`
-	Weights           catalog.Weights
-	EnableTagOverride bool
-	ContentHash       string `json:",omitempty"`
-	Datacenter        string
-}
-
-func (s *Server) agentServiceOf(svc catalog.Service) agentServiceJSON {
-	tags := svc.Tags
-	if tags == nil {
-		tags = []string{}
-	}
-	return agentServiceJSON{
-		ID: svc.ID, Service: svc.Name, Tags: tags, Meta: nonNil(svc.Meta), Port: svc.Port, Address: svc.Address,
-		TaggedAddresses: svc.TaggedAddresses, Weights: svc.Weights, EnableTagOverride: svc.EnableTagOverride,
-		Datacenter: s.Agent.Config().Datacenter,
-	}
-}
-
-// agentCheckJSON is Consul's api.AgentCheck (and, with ServiceTags, its
-// api.HealthCheck without the indexes).
-type agentCheckJSON struct {
-	Node        string
-	CheckID     string
-	Name        string
-	Status      string
-	Notes       string
-	Output      string
-	ServiceID   string
-	ServiceName string
-	ServiceTags []string
-	Type        string
-	ExposedPort int
-	Definition  checkDefinitionJSON
-}
-
-// checkDefinitionJSON is Consul's api.HealthCheckDefinition. Durations are
-// always Go duration strings ("0s" for none): consul/api fails to decode
-// an empty string there.
-type checkDefinitionJSON struct {
-	HTTP                           string              `json:",omitempty"`
-	Header                         map[string][]string `json:",omitempty"`
-	Method                         string              `json:",omitempty"`
-	Body                           string              `json:",omitempty"`
-	TLSServerName                  string              `json:",omitempty"`
-	TLSSkipVerify                  bool                `json:",omitempty"`
-	TCP                            string              `json:",omitempty"`
-	UDP                            string              `json:",omitempty"`
-	GRPC                           string              `json:",omitempty"`
-	H2PING                         string              `json:",omitempty"`
-	Interval                       string
-	Timeout                        string
-	DeregisterCriticalServiceAfter string
-}
-
-// agentCheckOf converts a check row; tags are those of its service.
-func agentCheckOf(c catalog.Check, node string, tags []string) agentCheckJSON {
-	if tags == nil {
-		tags = []string{}
-	}
+// agentCheckOf converts a check row for the agent endpoints, in the
+// HealthCheck shape of the health endpoints (health.go); tags are those of
+// its service.
+func agentCheckOf(c catalog.Check, node string, tags []string) HealthCheck {
 	if c.Node == "" {
 		c.Node = node
 	}
-	d := c.Definition
-	return agentCheckJSON{
-		Node: c.Node, CheckID: c.CheckID, Name: c.Name, Status: c.Status, Notes: c.Notes, Output: c.Output,
-		ServiceID: c.ServiceID, ServiceName: c.ServiceName, ServiceTags: tags, Type: c.Type,
-		Definition: checkDefinitionJSON{
-			HTTP: d.HTTP, Header: d.Header, Method: d.Method, Body: d.Body, TLSServerName: d.TLSServerName,
-			TLSSkipVerify: d.TLSSkipVerify, TCP: d.TCP, UDP: d.UDP, GRPC: d.GRPC, H2PING: d.H2PING,
-			Interval: d.Interval.String(), Timeout: d.Timeout.String(),
-			DeregisterCriticalServiceAfter: d.DeregisterCriticalServiceAfter.String(),
-		},
-	}
+	return healthCheckOf(&c, tags)
 }
 
 // nodeMaintChecks returns the _node_maintenance check while the node is in
@@ -210,23 +135,4 @@ func (s *Server) nodeMaintChecks() []catalog.Check {
 		}
 	}
 	return out
-}
-
-// agentWait reads ?wait= of a blocking agent read: Consul's default 5
-// minutes, at most 10.
-func agentWait(r *http.Request) (time.Duration, error) {
-	v := r.URL.Query().Get("wait")
-	if v == "" {
-		return 5 * time.Minute, nil
-	}
-	d, err := time.ParseDuration(v)
-	if err != nil {
-		if n, nerr := strconv.Atoi(v); nerr == nil {
-			d, err = time.Duration(n)*time.Second, nil
-		}
-	}
-	if err != nil || d < 0 {
-		return 0, fmt.Errorf("wait parameter %q is not a duration such as 30s or 5m", v)
-	}
-	return min(d, 10*time.Minute), nil
 }

@@ -80,9 +80,9 @@ func (s *Server) serviceMaintenance(w http.ResponseWriter, r *http.Request) {
 
 // agentServices serves GET /v1/agent/services: an object keyed by ID.
 func (s *Server) agentServices(w http.ResponseWriter, r *http.Request) {
-	out := map[string]agentServiceJSON{}
+	out := map[string]*AgentService{}
 	for _, svc := range s.Local.Services() {
-		out[svc.ID] = s.agentServiceOf(svc)
+		out[svc.ID] = s.localServiceOf(svc)
 	}
 	writeJSON(w, out)
 }
@@ -91,7 +91,7 @@ func (s *Server) agentServices(w http.ResponseWriter, r *http.Request) {
 // blocks while ?hash= is the current hash (Consul's hash-based blocking).
 func (s *Server) agentService(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("id")
-	wait, err := agentWait(r)
+	wait, err := parseWait(r.URL.Query().Get("wait")) // blocking.go: Consul's default, cap and jitter
 	if err != nil {
 		httpError(w, http.StatusBadRequest, err.Error())
 		return
@@ -105,12 +105,13 @@ func (s *Server) agentService(w http.ResponseWriter, r *http.Request) {
 			httpError(w, http.StatusNotFound, fmt.Sprintf("unknown service ID %q", id))
 			return
 		}
-		out := s.agentServiceOf(svc)
+		out := s.localServiceOf(svc)
 		out.ContentHash = local.ContentHash(svc)
 		if h := r.URL.Query().Get("hash"); h != "" && h == out.ContentHash {
 			select {
 			case <-changed:
 				continue
+			case <-s.Done: // the agent stops: answer now
 			case <-ctx.Done():
 				if r.Context().Err() != nil {
 					return // the client went away
@@ -128,8 +129,8 @@ func (s *Server) agentService(w http.ResponseWriter, r *http.Request) {
 // agentServiceChecksJSON is Consul's api.AgentServiceChecksInfo.
 type agentServiceChecksJSON struct {
 	AggregatedStatus string
-	Service          agentServiceJSON
-	Checks           []agentCheckJSON
+	Service          *AgentService
+	Checks           []HealthCheck
 }
 
 // agentHealthOf returns the health of service svc: its checks, the node's
@@ -138,8 +139,8 @@ func (s *Server) agentHealthOf(svc catalog.Service) agentServiceChecksJSON {
 	node := s.Agent.Config().NodeName
 	checks := append(s.nodeMaintChecks(), s.Local.ServiceChecks(svc.ID)...)
 	out := agentServiceChecksJSON{
-		AggregatedStatus: catalog.AggregatedStatus(checks), Service: s.agentServiceOf(svc),
-		Checks: make([]agentCheckJSON, 0, len(checks)),
+		AggregatedStatus: catalog.AggregatedStatus(checks), Service: s.localServiceOf(svc),
+		Checks: make([]HealthCheck, 0, len(checks)),
 	}
 	for _, c := range checks {
 		tags := svc.Tags
@@ -238,4 +239,10 @@ func (s *Server) agentHealthByID(w http.ResponseWriter, r *http.Request) {
 	}
 	h := s.agentHealthOf(svc)
 	writeHealth(w, r, h.AggregatedStatus, h)
+}
+
+// localServiceOf converts one of this agent's services into Consul's
+// AgentService shape (catalog.go).
+func (s *Server) localServiceOf(svc catalog.Service) *AgentService {
+	return agentServiceOf(&svc, s.Agent.Config().Datacenter)
 }

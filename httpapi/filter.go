@@ -28,6 +28,7 @@ func newFilter(expr string, sample any) (*filter, error) {
 	}
 	ev, err := bexpr.CreateEvaluator(expr)
 	if err != nil {
+		//lint:ignore ST1005 Consul's own words, which clients and users grep for
 		return nil, fmt.Errorf("Failed to create boolean expression evaluator: filter %q: %s", expr, oneLine(err.Error()))
 	}
 	f := &filter{expr: expr, eval: ev}

@@ -91,7 +91,7 @@ func (s *Server) metricsHandler() http.HandlerFunc {
 	reg := prometheus.NewRegistry()
 	// A fresh registry and a collector with fixed, valid descriptors:
 	// registration cannot fail.
-	reg.MustRegister(&memberCollector{agent: s.Agent}, s.blockingCollector())
+	reg.MustRegister(&memberCollector{agent: s.Agent}, s.blockingCollector(), &catalogCollector{agent: s.Agent, local: s.Local, checks: s.CheckStats})
 	gatherer := prometheus.Gatherers{prometheus.DefaultGatherer, reg}
 	prom := promhttp.HandlerFor(gatherer, promhttp.HandlerOpts{ErrorHandling: promhttp.ContinueOnError})
 	return func(w http.ResponseWriter, r *http.Request) {

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/discod/discod/catalog"
 	"github.com/discod/discod/membership"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil/promlint"
@@ -115,13 +116,18 @@ func TestMetricNames(t *testing.T) {
 	if err := reg.Register(s.blockingCollector()); err != nil {
 		t.Fatal(err)
 	}
+	if err := reg.Register(&catalogCollector{agent: a}); err != nil {
+		t.Fatal(err)
+	}
 	mfs, err := reg.Gather()
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(mfs) != 5 {
-		t.Fatalf("gathered %d metric families; want 5 (discod_members, discod_member_events_total, "+
-			"discod_http_blocked_requests, discod_http_blocking_wakeups_total, discod_catalog_index)", len(mfs))
+	if len(mfs) != 10 {
+		t.Fatalf("gathered %d metric families; want 10 (discod_members, discod_member_events_total, "+
+			"discod_http_blocked_requests, discod_http_blocking_wakeups_total, discod_catalog_index, "+
+			"discod_catalog_services, discod_catalog_instances, discod_records_messages_total, "+
+			"discod_records_bytes_total, discod_records_events_total)", len(mfs))
 	}
 	problems, err := promlint.NewWithMetricFamilies(mfs).Lint()
 	if err != nil {
@@ -129,5 +135,28 @@ func TestMetricNames(t *testing.T) {
 	}
 	for _, p := range problems {
 		t.Errorf("promlint: %s: %s", p.Metric, p.Text)
+	}
+}
+
+// TestCatalogMetrics: services and instances by health follow the
+// catalog.
+func TestCatalogMetrics(t *testing.T) {
+	ts, a := newTestServer(t)
+	self := a.Local().Name
+	a.Table().ReplaceRecords(self, catalog.Version{Epoch: 1, Seq: 1},
+		[]catalog.Service{{ID: "web", Name: "web"}, {ID: "db", Name: "db"}},
+		[]catalog.Check{{CheckID: "c", ServiceID: "db", Status: catalog.StatusWarning}})
+	_, body := get(t, ts.URL+"/v1/agent/metrics?format=prometheus")
+	for _, want := range []string{
+		"discod_catalog_services 2",
+		`discod_catalog_instances{health="passing"} 1`,
+		`discod_catalog_instances{health="warning"} 1`,
+		`discod_catalog_instances{health="critical"} 0`,
+		`discod_records_messages_total{direction="sent",kind="delta"} 0`,
+		`discod_records_events_total{event="gap"} 0`,
+	} {
+		if !strings.Contains(body, want) {
+			t.Errorf("prometheus output lacks %q", want)
+		}
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/discod/discod/checks"
 	"github.com/discod/discod/internal/logstream"
 	"github.com/discod/discod/local"
 	"github.com/discod/discod/membership"
@@ -51,6 +52,9 @@ type Server struct {
 	// Local is the agent's own services and checks, for the
 	// /v1/agent/service* and /v1/agent/check* endpoints; nil answers 501.
 	Local *local.State
+	// CheckStats reports what the agent's check runner did, for the
+	// metrics; nil reports nothing.
+	CheckStats func() checks.Stats
 	// Done, when closed, makes every blocked read (?index=&wait=) answer at
 	// once with its current result: the daemon closes it when it leaves or
 	// shuts down, before it stops the HTTP server. nil never closes.

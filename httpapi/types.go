@@ -149,7 +149,10 @@ type AgentService struct {
 	EnableTagOverride bool
 	CreateIndex       uint64 `json:",omitempty" bexpr:"-"`
 	ModifyIndex       uint64 `json:",omitempty" bexpr:"-"`
-	Datacenter        string `json:",omitempty"`
+	// ContentHash is set by GET /v1/agent/service/<id> only, for
+	// hash-based blocking.
+	ContentHash string `json:",omitempty" bexpr:"-"`
+	Datacenter  string `json:",omitempty"`
 }
 
 // ServiceAddress is one tagged address of a service, as Consul's.

@@ -54,8 +54,15 @@ type agent struct {
 // not stop it.
 func startAgent(t *testing.T, name, ip string, args ...string) *agent {
 	t.Helper()
+	return startAgentBin(t, discodBin, name, ip, args...)
+}
+
+// startAgentBin is startAgent with another discod binary (an earlier
+// release, for the upgrade test).
+func startAgentBin(t *testing.T, bin, name, ip string, args ...string) *agent {
+	t.Helper()
 	a := &agent{t: t, name: name, ip: ip, args: args}
-	a.p = testproc.StartT(t, name, exec.Command(discodBin, append([]string{"agent"}, args...)...))
+	a.p = testproc.StartT(t, name, exec.Command(bin, append([]string{"agent"}, args...)...))
 	a.cmd, a.out = a.p.Cmd, a.p.Out
 	// Ready to be talked to once the HTTP API answers.
 	waitFor(t, 15*time.Second, name+" HTTP API up", func() bool {

@@ -138,7 +138,9 @@ func (d *daemon) startServices(rt *config.Runtime, ls *listeners, mc membership.
 	if err := d.startWAN(mc); err != nil {
 		return err
 	}
-	membership.SetProcessAgent(d.agent)
+	if err := membership.Register(membership.DefaultAgent, d.agent); err != nil { // consulnode answers from it
+		return err
+	}
 	if err := d.startLocal(rt); err != nil { // localstate.go
 		return err
 	}
@@ -153,7 +155,7 @@ func (d *daemon) startServices(rt *config.Runtime, ls *listeners, mc membership.
 
 	api := &httpapi.Server{Agent: d.agent, Version: version, Domain: rt.Domain, Leave: d.leaveFromAPI,
 		ListenAddr: rt.ClientAddr, Token: rt.HTTPToken, Reload: d.reload, Logs: d.logs,
-		Maintenance: d.setMaintenance, Local: d.local, Done: d.apiDone}
+		Maintenance: d.setMaintenance, Local: d.local, CheckStats: d.checks.Stats, Done: d.apiDone}
 	d.httpSrv = &http.Server{Handler: api.Handler(), ReadHeaderTimeout: 10 * time.Second}
 	for _, l := range ls.all() {
 		go func() {
@@ -293,7 +295,7 @@ func (d *daemon) stop(graceful bool) {
 		cancel()
 	}
 	if d.agent != nil {
-		membership.SetProcessAgent(nil)
+		membership.Unregister(membership.DefaultAgent, d.agent)
 		_ = d.agent.Shutdown()
 	}
 	d.log.Info("agent stopped")

@@ -10,11 +10,12 @@
 // forward-zone name on. In reverse zones it answers PTR for member
 // addresses and passes everything else to the next plugin.
 //
-// The member table comes from a membership.Agent: the discod daemon's
-// (membership.ProcessAgent) when the plugin runs inside discod, or one the
-// plugin acquires itself from its gossip options in a stock CoreDNS build.
-// Setup only parses; OnStartup acquires the agent and OnShutdown releases
-// it. No query about the local datacenter ever does network I/O; a node
+// The member table comes from a membership.Agent found the same way in
+// both builds, by OnStartup in the agent registry: the discod daemon's
+// (registered under membership.DefaultAgent) when the plugin runs inside
+// discod, or one the plugin creates and registers itself from its gossip
+// options in a stock CoreDNS build. Setup only parses; OnStartup acquires
+// the agent and OnShutdown releases it. No query about the local datacenter ever does network I/O; a node
 // name in another datacenter is forwarded to a server (datacenter.go).
 package consulnode
 

@@ -35,11 +35,14 @@ func newTestAgent(t *testing.T, ip, name string, meta map[string]string) *member
 	return a
 }
 
-// withProcessAgent publishes a as discod's agent for the rest of the test.
+// withProcessAgent registers a as discod's agent (membership.DefaultAgent)
+// for the rest of the test, as the daemon does before CoreDNS starts.
 func withProcessAgent(t *testing.T, a *membership.Agent) {
 	t.Helper()
-	membership.SetProcessAgent(a)
-	t.Cleanup(func() { membership.SetProcessAgent(nil) })
+	if err := membership.Register(membership.DefaultAgent, a); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { membership.Unregister(membership.DefaultAgent, a) })
 }
 
 // waitFor polls cond every 20 ms for up to 10 s.
@@ -54,9 +57,12 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 	}
 }
 
-// TestParseWithProcessAgent: inside discod the agent owns gossip, so each
-// gossip option is refused with the discod flag to use instead.
-func TestParseWithProcessAgent(t *testing.T) {
+// TestStartupWithProcessAgent: inside discod the agent owns gossip, so each
+// gossip option is refused, at its line, with the discod setting to use
+// instead. It replaces TestParseWithProcessAgent: the refusal moved from
+// parse, which read a process-global agent, to OnStartup, which finds the
+// registered one; `encrypt` now takes a valid key, as parse checks it.
+func TestStartupWithProcessAgent(t *testing.T) {
 	a := newTestAgent(t, "127.0.2.2", "proc", nil)
 	withProcessAgent(t, a)
 
@@ -75,22 +81,35 @@ func TestParseWithProcessAgent(t *testing.T) {
 		{"consulnode {\n join 127.0.2.9\n}", "join is set by the discod agent: use -join"},
 		{"consulnode {\n server\n}", "server is set by the discod agent: use -server"},
 		{"consulnode {\n bootstrap_expect 3\n}", "bootstrap_expect is set by the discod agent: use -bootstrap-expect"},
-		{"consulnode {\n encrypt abc\n}", "encrypt is set by the discod agent: use -encrypt"},
+		{"consulnode {\n encrypt " + testKey + "\n}", "encrypt is set by the discod agent: use -encrypt"},
+		{"consulnode {\n keyring_file /k\n}", "keyring_file is set by the discod agent: use -data-dir"},
+		{"consulnode {\n data_dir /d\n}", "data_dir is set by the discod agent: use -data-dir"},
+		{"consulnode {\n rejoin_after_leave\n}", "rejoin_after_leave is set by the discod agent: use -rejoin"},
+		{"consulnode {\n probe_interval 2s\n}", "probe_interval is set by the discod agent: use gossip_lan.probe_interval"},
+		{"consulnode {\n ttl 30\n datacenter dc1\n gossip_nodes 4\n}", "Testfile:4"},
 	}
 	for _, tt := range tests {
 		t.Run(strings.ReplaceAll(tt.input, "\n", " "), func(t *testing.T) {
 			cn, err := parse(caddy.NewTestController("dns", tt.input))
+			if err != nil {
+				t.Fatalf("parse: %v", err)
+			}
+			err = cn.OnStartup()
+			t.Cleanup(func() { _ = cn.OnShutdown() })
 			if tt.wantErr != "" {
-				if err == nil || !strings.Contains(err.Error(), tt.wantErr) || !strings.Contains(err.Error(), "Testfile:2") {
-					t.Fatalf("parse error = %v; want one at Testfile:2 containing %q", err, tt.wantErr)
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) || !strings.Contains(err.Error(), "Testfile:") {
+					t.Fatalf("OnStartup error = %v; want one at its Testfile line containing %q", err, tt.wantErr)
+				}
+				if !strings.Contains(tt.input, "gossip_nodes") && !strings.Contains(err.Error(), "Testfile:2") {
+					t.Fatalf("OnStartup error = %v; want it at Testfile:2", err)
 				}
 				return
 			}
 			if err != nil {
-				t.Fatalf("parse: %v", err)
+				t.Fatalf("OnStartup: %v", err)
 			}
-			if cn.gossip.process != a {
-				t.Error("plugin does not use the process agent")
+			if cn.gossip.process != a || cn.acquired != nil {
+				t.Error("plugin does not use the registered agent")
 			}
 		})
 	}

@@ -54,8 +54,8 @@ func readmeBlocks(t *testing.T, lang string) []string {
 // TestReadme checks the man-page sections and that every `~~~ corefile`
 // example parses, as a stock CoreDNS would (no discod agent).
 func TestReadme(t *testing.T) {
-	if membership.ProcessAgent() != nil {
-		t.Fatal("a process agent is set; the README examples are for stock CoreDNS")
+	if membership.Registered(membership.DefaultAgent) != nil {
+		t.Fatal("an agent is registered; the README examples are for stock CoreDNS")
 	}
 	b, err := os.ReadFile("README.md")
 	if err != nil {
@@ -91,8 +91,12 @@ func TestReadme(t *testing.T) {
 			c := caddy.NewTestController("dns", "")
 			c.Dispenser = caddyfile.NewDispenserTokens("README.md", tokens)
 			c.ServerBlockKeys = sb.Keys
-			if _, err := parse(c); err != nil {
+			cn, err := parse(c)
+			if err != nil {
 				t.Errorf("example %d: %v\n%s", i+1, err, corefile)
+			} else if !cn.gossip.stock {
+				// OnStartup would fail: no agent is registered.
+				t.Errorf("example %d: %s\n%s", i+1, errNoAgent, corefile)
 			}
 		}
 		if n == 0 {
@@ -114,10 +118,8 @@ func TestReadmeSyntax(t *testing.T) {
 	}
 	opts := []string{"ttl", "negative_ttl", "failed", "no_reverse", "recursion_available", "fallthrough",
 		"service_ttl", "only_passing", "udp_answer_limit", "a_record_limit", "enable_truncate"}
-	for opt := range discodFlags {
-		if opt != "encrypt" { // parsed, but not supported yet: described in prose
-			opts = append(opts, opt)
-		}
+	for opt := range discodSettings {
+		opts = append(opts, opt)
 	}
 	for _, opt := range opts {
 		if !strings.Contains(syntax, "\n    "+opt+" ") && !strings.Contains(syntax, "\n    "+opt+"\n") {

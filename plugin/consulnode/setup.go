@@ -8,7 +8,6 @@ import (
 	"github.com/coredns/caddy"
 	"github.com/coredns/coredns/core/dnsserver"
 	"github.com/coredns/coredns/plugin"
-	"github.com/discod/discod/membership"
 	"github.com/miekg/dns"
 )
 
@@ -69,14 +68,15 @@ func isReverseZone(zone string) bool {
 	return dns.IsSubDomain("in-addr.arpa.", zone) || dns.IsSubDomain("ip6.arpa.", zone)
 }
 
-// parse reads the consulnode block. Inside discod (a process agent is
-// published) the gossip options are refused; in a stock CoreDNS they
-// describe the agent OnStartup acquires.
+// parse reads the consulnode block. It reads nothing but the block: the
+// gossip options either describe the agent a stock CoreDNS runs (with
+// `bind`) or, inside discod, are refused by OnStartup, which finds the
+// daemon's agent in the registry (membership.Registered).
 func parse(c *caddy.Controller) (*ConsulNode, error) {
-	proc := membership.ProcessAgent()
 	var (
-		cn *ConsulNode
-		g  gossipOptions
+		cn    *ConsulNode
+		g     gossipOptions
+		given []givenOption
 	)
 	for c.Next() {
 		if cn != nil {
@@ -88,7 +88,7 @@ func parse(c *caddy.Controller) (*ConsulNode, error) {
 		}
 		cn = newConsulNode(zones)
 		for c.NextBlock() {
-			if err := cn.parseOption(c, &g, proc); err != nil {
+			if err := cn.parseOption(c, &g, &given); err != nil {
 				return nil, err
 			}
 		}
@@ -96,7 +96,7 @@ func parse(c *caddy.Controller) (*ConsulNode, error) {
 	if cn == nil {
 		return nil, c.ArgErr()
 	}
-	gs, err := g.setup(c, proc)
+	gs, err := g.setup(c, given)
 	if err != nil {
 		return nil, err
 	}
@@ -136,7 +136,7 @@ func parseZones(c *caddy.Controller, args []string) ([]string, error) {
 }
 
 // parseOption parses one line of the block.
-func (cn *ConsulNode) parseOption(c *caddy.Controller, g *gossipOptions, proc *membership.Agent) error {
+func (cn *ConsulNode) parseOption(c *caddy.Controller, g *gossipOptions, given *[]givenOption) error {
 	switch opt := c.Val(); opt {
 	case "ttl":
 		v, err := parseTTL(c)
@@ -228,7 +228,7 @@ func (cn *ConsulNode) parseOption(c *caddy.Controller, g *gossipOptions, proc *m
 		}
 	default:
 		if isGossipOption(opt) {
-			return g.parseOption(c, proc)
+			return g.parseOption(c, given)
 		}
 		return c.Errf("unknown property '%s'", opt)
 	}

@@ -13,9 +13,12 @@
 // skips in a plain `go test ./...`.
 //
 // The built CoreDNS runs the plugin with its own gossip agent, joined to a
-// real `discod agent`; the test checks both directions of DNS (CoreDNS
-// answers for the discod node, discod answers for the CoreDNS node), the
-// member list, and that SIGTERM makes CoreDNS leave the cluster gracefully.
+// real `discod agent` whose gossip is encrypted (-encrypt, and the same key
+// as the block's `encrypt`); the test checks both directions of DNS
+// (CoreDNS answers for the discod node and for a service registered with
+// discod, discod answers for the CoreDNS node), the member list, the
+// keyring the plugin keeps in its data_dir, and that SIGTERM makes CoreDNS
+// leave the cluster gracefully.
 //
 // Addresses: this package uses 127.0.0.60–127.0.0.69:
 //

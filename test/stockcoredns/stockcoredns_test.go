@@ -27,9 +27,15 @@ const (
 	corednsGossip = corednsIP + ":8301" // bind without a port: the default 8301
 )
 
+// gossipKey encrypts the cluster's gossip: discod gets it as -encrypt,
+// the stock CoreDNS as `encrypt`.
+const gossipKey = "pUqJrVyVRj5jsiYEkM/tFQYfWyJIv4s3XkvDwy7Cu5s="
+
 // corefile is the stock CoreDNS's configuration: the consulnode block
-// runs the plugin's own gossip agent and joins the discod agent.
-const corefile = `consul.:8653 {
+// runs the plugin's own gossip agent, with the cluster's key and its state
+// in dataDir, and joins the discod agent.
+func corefile(dataDir string) string {
+	return `consul.:8653 {
     bind ` + corednsIP + `
     ready ` + corednsReady + `
     errors
@@ -38,15 +44,19 @@ const corefile = `consul.:8653 {
         node coredns-1
         bind ` + corednsIP + `
         join ` + discodIP + `
+        encrypt ` + gossipKey + `
+        data_dir ` + dataDir + `
+        probe_interval 500ms
     }
 }
 `
+}
 
 // enableVar is the variable that turns the test on.
 const enableVar = "DISCOD_STOCK_COREDNS"
 
 // TestStockCoreDNSJoinsDiscod builds a stock CoreDNS with consulnode and
-// runs it as a member of a discod agent's cluster.
+// runs it as a member of a discod agent's encrypted cluster.
 func TestStockCoreDNSJoinsDiscod(t *testing.T) {
 	// Heavy, so off in a local `go test ./...`; always on under CI=true,
 	// where .ci/run first runs it alone to fill the build cache.
@@ -77,14 +87,15 @@ func TestStockCoreDNSJoinsDiscod(t *testing.T) {
 	}
 
 	disc := startProcess(t, "discod agent disc", dir, bins.discod, "agent",
-		"-node=disc", "-bind="+discodIP, "-client="+discodIP, "-server")
+		"-node=disc", "-bind="+discodIP, "-client="+discodIP, "-server", "-encrypt="+gossipKey)
 	waitFor(t, 20*time.Second, "discod HTTP API on "+discodHTTP, func() (bool, string) {
 		disc.mustRun()
 		return tcpUp(discodHTTP)
 	})
 
 	conf := filepath.Join(dir, "Corefile")
-	if err := os.WriteFile(conf, []byte(corefile), 0o644); err != nil {
+	coreData := filepath.Join(dir, "coredns-data")
+	if err := os.WriteFile(conf, []byte(corefile(coreData)), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	core := startProcess(t, "stock coredns", dir, bins.coredns, "-conf", conf)
@@ -107,6 +118,21 @@ func TestStockCoreDNSJoinsDiscod(t *testing.T) {
 	waitFor(t, 20*time.Second, "discod members to list coredns-1 alive", func() (bool, string) {
 		disc.mustRun()
 		return memberIs(bins.discod, discodHTTP, "coredns-1", corednsGossip, "alive")()
+	})
+	// The plugin's agent keeps the keyring it was seeded with in its data
+	// dir, so that rotations survive a restart.
+	if _, err := os.Stat(filepath.Join(coreData, "keyring")); err != nil {
+		t.Errorf("the stock CoreDNS's data dir has no keyring: %v", err)
+	}
+
+	// A service registered with discod reaches the stock CoreDNS's catalog
+	// through gossip, and CoreDNS answers it.
+	if out, err := output(bins.discod, "services", "register", "-http-addr", discodHTTP, "-name", "web", "-port", "80"); err != nil {
+		t.Fatalf("discod services register: %v\n%s", err, out)
+	}
+	waitFor(t, 20*time.Second, "CoreDNS to answer web.service.consul A "+discodIP, func() (bool, string) {
+		core.mustRun()
+		return answersA(corednsDNS, "web.service.consul", discodIP)()
 	})
 
 	// SIGTERM runs CoreDNS's shutdown callbacks: the plugin releases the

@@ -7,7 +7,7 @@
 //	consulnode  discod's embedded CoreDNS with the consulnode plugin. The
 //	            member table is filled by the same code path as gossip: a
 //	            real membership.Agent (bound on -addr, port 0, alone) is
-//	            published with membership.SetProcessAgent, and -members
+//	            registered with membership.Register, and -members
 //	            members are written with its Table().Upsert, the one write
 //	            path gossip events take.
 //	hosts       the same embedded CoreDNS (corefile.Start, discod's
@@ -293,7 +293,10 @@ func startConsulNode(o options) (stopper, error) {
 	if err != nil {
 		return nil, err
 	}
-	membership.SetProcessAgent(agent)
+	if err := membership.Register(membership.DefaultAgent, agent); err != nil {
+		_ = agent.Shutdown()
+		return nil, err
+	}
 	tbl := agent.Table()
 	for i := range o.members {
 		tbl.Upsert(membership.Member{
@@ -318,7 +321,7 @@ func startConsulNode(o options) (stopper, error) {
 	}
 	return func() error {
 		err := srv.Stop()
-		membership.SetProcessAgent(nil)
+		membership.Unregister(membership.DefaultAgent, agent)
 		return errors.Join(err, agent.Shutdown())
 	}, nil
 }
