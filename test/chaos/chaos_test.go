@@ -65,8 +65,17 @@ func TestChaos(t *testing.T) {
 	if seed == 0 {
 		seed = time.Now().UnixNano()%1_000_000 + 1
 	}
-	t.Logf("chaos: seed %d, schedule %v; reproduce with: DISCOD_CHAOS=1 go test -count=1 -timeout 20m -v -run TestChaos ./test/chaos/ -args -duration %v -seed %d",
-		seed, dur, dur, seed)
+	repro := fmt.Sprintf("go test -count=1 -timeout 20m -v -run TestChaos ./test/chaos/ -args -duration %v -seed %d", dur, seed)
+	if long {
+		repro = "DISCOD_CHAOS=1 " + repro // the long run's holds
+	}
+	if *flagFaults != "" {
+		repro += fmt.Sprintf(" -faults %q", *flagFaults)
+	}
+	if !*flagRace {
+		repro += " -race-agents=false"
+	}
+	t.Logf("chaos: seed %d, schedule %v; reproduce with: %s", seed, dur, repro)
 	w := &world{t: t, seed: seed, long: long, rng: rand.New(rand.NewPCG(uint64(seed), 0x15)), truth: newTruth(), st: newStats(),
 		httpc: &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{
 			DialContext: (&net.Dialer{Timeout: 2 * time.Second}).DialContext, MaxIdleConnsPerHost: 4,
