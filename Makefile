@@ -1,7 +1,7 @@
 # discod — common tasks. `make test` is the README's test command.
 GO ?= go
 
-.PHONY: build test lint vet bench bench-go bench-short install clean stock-coredns chaos
+.PHONY: build test lint vet bench bench-go bench-short fuzz install clean stock-coredns chaos
 
 build:
 	$(GO) build -o bin/discod ./cmd/discod
@@ -30,6 +30,13 @@ bench-short:
 # The Go benchmarks of the lookup and update paths.
 bench-go:
 	$(GO) test -run '^$$' -bench . -benchmem ./membership ./plugin/consulnode
+
+# Every Go fuzz target for FUZZTIME each (default 5m; scripts/fuzz.sh):
+# crashers land in the package's testdata/fuzz/<Name>/ and become seeds
+# that `make test` replays.
+FUZZTIME ?= 5m
+fuzz:
+	FUZZTIME=$(FUZZTIME) GO=$(GO) bash scripts/fuzz.sh
 
 clean:
 	rm -rf bin

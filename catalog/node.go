@@ -73,10 +73,12 @@ type Node struct {
 	// invalid when it has none besides Addr.
 	WANAddr netip.Addr
 	// Datacenters are, for a server, the other datacenters it knows through
-	// the WAN pool, sorted; DatacentersPartial says the list was cut short
-	// to fit the gossip metadata limit. Readers must not modify the slice.
+	// the WAN pool, sorted. Readers must not modify the slice.
+	// DatacentersVersion orders the lists a server sends within one Run
+	// (it raises it at every change); 0 means the list was read from the
+	// server's metadata (a server of the previous release).
 	Datacenters        []string
-	DatacentersPartial bool
+	DatacentersVersion uint64
 	// Run identifies one run of the node's agent (new at every start) and
 	// Gen the generation within it; together they order a late rumour
 	// about a node that left against the node really coming back.
@@ -121,7 +123,7 @@ func (n *Node) sameAs(o *Node) bool {
 		n.Datacenter == o.Datacenter && n.Role == o.Role && n.Build == o.Build &&
 		maps.Equal(n.Meta, o.Meta) && n.DNSAddr == o.DNSAddr && n.HTTPAddr == o.HTTPAddr &&
 		n.WANAddr == o.WANAddr && slices.Equal(n.Datacenters, o.Datacenters) &&
-		n.DatacentersPartial == o.DatacentersPartial && n.Run == o.Run && n.Gen == o.Gen &&
+		n.DatacentersVersion == o.DatacentersVersion && n.Run == o.Run && n.Gen == o.Gen &&
 		n.Maintenance == o.Maintenance && n.State == o.State &&
 		n.ProtocolMin == o.ProtocolMin && n.ProtocolMax == o.ProtocolMax && n.ProtocolCur == o.ProtocolCur &&
 		n.DelegateMin == o.DelegateMin && n.DelegateMax == o.DelegateMax && n.DelegateCur == o.DelegateCur

@@ -98,22 +98,32 @@ func readFile(path string) (map[string]any, error) {
 	if err != nil {
 		return nil, fmt.Errorf("config file %s: %w", path, unwrapPathError(err))
 	}
-	var raw map[string]any
-	switch formatOf(path) {
-	case "json":
-		raw, err = decodeJSON(data)
-	case "hcl":
-		err = hcl.Decode(&raw, string(data))
-		if err != nil {
-			err = fmt.Errorf("invalid HCL: %w", err)
-		}
-	default:
-		err = fmt.Errorf("unknown extension %q: name it .json or .hcl", filepath.Ext(path))
-	}
+	raw, err := decodeData(formatOf(path), data)
 	if err != nil {
+		if errors.Is(err, errUnknownFormat) {
+			err = fmt.Errorf("unknown extension %q: name it .json or .hcl", filepath.Ext(path))
+		}
 		return nil, fmt.Errorf("config file %s: %w", path, err)
 	}
 	return raw, nil
+}
+
+var errUnknownFormat = errors.New("unknown format")
+
+// decodeData decodes the contents of a file in format ("json" or "hcl")
+// into a generic map.
+func decodeData(format string, data []byte) (map[string]any, error) {
+	switch format {
+	case "json":
+		return decodeJSON(data)
+	case "hcl":
+		var raw map[string]any
+		if err := hcl.Decode(&raw, string(data)); err != nil {
+			return nil, fmt.Errorf("invalid HCL: %w", err)
+		}
+		return raw, nil
+	}
+	return nil, errUnknownFormat
 }
 
 // decodeJSON decodes a JSON object, keeping numbers exact and reporting

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"strconv"
 
@@ -40,16 +39,13 @@ func (s *Server) withLocal(h http.HandlerFunc) http.HandlerFunc {
 
 // decodeObjectBody reads a JSON object body of at most maxAgentBody bytes,
 // with numbers kept as json.Number. It writes the error answer (413 for a
-// body too large, 400 otherwise) and returns false on failure.
+// body too large, 408 for one sent too slowly, 400 otherwise) and returns
+// false on failure.
 func decodeObjectBody(w http.ResponseWriter, r *http.Request, what string) (map[string]any, bool) {
-	b, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxAgentBody))
-	var tooBig *http.MaxBytesError
+	b, err := readBody(w, r, maxAgentBody) // body.go
 	switch {
-	case errors.As(err, &tooBig):
-		httpError(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("request body is larger than the limit of %d bytes", maxAgentBody))
-		return nil, false
 	case err != nil:
-		httpError(w, http.StatusBadRequest, "reading the request body: "+err.Error())
+		bodyError(w, err)
 		return nil, false
 	case len(bytes.TrimSpace(b)) == 0:
 		httpError(w, http.StatusBadRequest, "missing request body: a JSON object with the "+what)

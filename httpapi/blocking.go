@@ -228,6 +228,14 @@ func (s *Server) read(w http.ResponseWriter, r *http.Request, sample any, fn rea
 			s.answer(w, idx, err, body)
 			return
 		}
+		if n := s.blockStats.blocked.Load(); n >= int64(s.maxBlocking()) {
+			// A bound well above what one agent is meant to hold, so that a
+			// client bug cannot exhaust the agent's memory or sockets.
+			setQueryMeta(w, idx)
+			httpError(w, http.StatusTooManyRequests, fmt.Sprintf(
+				"too many blocking queries: this agent holds %d, its limit; retry later, or without index=", n))
+			return
+		}
 		if s.park(w, r, b, o, query) {
 			return
 		}
@@ -261,6 +269,18 @@ func (s *Server) readError(w http.ResponseWriter, err error) {
 		return
 	}
 	httpError(w, http.StatusInternalServerError, err.Error())
+}
+
+// DefaultMaxBlocking is how many blocking queries one agent holds at most
+// (Server.MaxBlocking): about 200 MiB of memory and as many sockets.
+const DefaultMaxBlocking = 32768
+
+// maxBlocking returns the bound on blocked requests in force.
+func (s *Server) maxBlocking() int {
+	if s.MaxBlocking > 0 {
+		return s.MaxBlocking
+	}
+	return DefaultMaxBlocking
 }
 
 // blocker returns the server's blocking-query runner.

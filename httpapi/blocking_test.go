@@ -3,6 +3,7 @@ package httpapi
 import (
 	"context"
 	"errors"
+	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -327,6 +328,40 @@ func TestParkedClientGone(t *testing.T) {
 	if s.blockStats.wakeups.Load() != 0 {
 		t.Errorf("wakeups %d; want 0 (the client left, nothing changed)", s.blockStats.wakeups.Load())
 	}
+}
+
+// TestBlockingBound: past MaxBlocking, a read that would block gets 429
+// with the index headers at once; reads that answer at once still work.
+func TestBlockingBound(t *testing.T) {
+	a := conformanceAgent(t, "agent-one", "127.0.0.188")
+	done := make(chan struct{})
+	t.Cleanup(func() { close(done) })
+	s := &Server{Agent: a, Done: done, MaxBlocking: 1}
+	ts := serveOn(t, "127.0.0.188", s.Handler())
+	idx := strconv.FormatUint(a.Table().NodesIndex(nil), 10)
+	conn, err := net.Dial("tcp", ts.Listener.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	if _, err := conn.Write([]byte("GET /v1/catalog/nodes?index=" + idx + "&wait=10m HTTP/1.1\r\nHost: x\r\n\r\n")); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the first read to block", func() bool { return s.blockStats.blocked.Load() == 1 })
+	resp, err := http.Get(ts.URL + "/v1/catalog/nodes?index=" + idx + "&wait=10m")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusTooManyRequests || resp.Header.Get("X-Consul-Index") == "" || !strings.Contains(string(body), "too many blocking queries") {
+		t.Errorf("second blocking read: %d %q, index %q; want 429 naming the limit, with the index", resp.StatusCode, body, resp.Header.Get("X-Consul-Index"))
+	}
+	resp, err = http.Get(ts.URL + "/v1/catalog/nodes")
+	if err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("a non-blocking read past the bound: %v %v", err, resp)
+	}
+	resp.Body.Close()
 }
 
 // waitFor polls cond until it holds, for at most 10 s.

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"time"
 
@@ -46,7 +45,11 @@ func (s *Server) keyring(w http.ResponseWriter, r *http.Request) {
 	}[r.Method]
 	var req keyringRequest
 	if op != membership.KeyringList {
-		body, _ := io.ReadAll(io.LimitReader(r.Body, 4096))
+		body, err := readBody(w, r, 4096) // body.go
+		if err != nil {
+			bodyError(w, err)
+			return
+		}
 		if err := json.Unmarshal(body, &req); err != nil || req.Key == "" {
 			httpError(w, http.StatusBadRequest, `body must be JSON {"Key": "<base64 gossip key>"}`)
 			return

@@ -52,6 +52,9 @@ type Server struct {
 	// Local is the agent's own services and checks, for the
 	// /v1/agent/service* and /v1/agent/check* endpoints; nil answers 501.
 	Local *local.State
+	// MaxBlocking bounds the blocking queries held at once; a read that
+	// would block past it gets 429. 0 is DefaultMaxBlocking.
+	MaxBlocking int
 	// CheckStats reports what the agent's check runner did, for the
 	// metrics; nil reports nothing.
 	CheckStats func() checks.Stats

@@ -153,10 +153,14 @@ func (s *State) persistLocked() error {
 		return fmt.Errorf("local: encoding %s: %w", s.path, err)
 	}
 	if err := os.MkdirAll(filepath.Dir(s.path), 0o700); err != nil {
-		return fmt.Errorf("local: the change is in effect but could not be kept: %w", err)
+		return s.unsavedLocked(fmt.Errorf("local: the change is in effect but could not be kept: %w", err))
 	}
 	if err := atomicfile.Write(s.path, append(b, '\n'), 0o600); err != nil {
-		return fmt.Errorf("local: the change is in effect but could not be kept in %s: %w", s.path, err)
+		return s.unsavedLocked(fmt.Errorf("local: the change is in effect but could not be kept in %s: %w", s.path, err))
+	}
+	if s.unsaved {
+		s.unsaved = false
+		s.log.Info("the services and checks are saved again", "file", s.path)
 	}
 	return nil
 }

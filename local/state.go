@@ -101,6 +101,10 @@ type State struct {
 	queue       []catalog.Delta // to publish once mu is released
 
 	changed chan struct{} // closed and replaced at every change
+	// unsaved is set while the persistence file is behind the state (a
+	// write failed: a full or read-only disk); the retry loop writes it
+	// again (persist_retry.go).
+	unsaved bool
 	closed  bool
 	stop    chan struct{}
 	done    sync.WaitGroup
@@ -194,8 +198,9 @@ func New(cfg Config) (*State, error) {
 		s.Close()
 		return nil, err
 	}
-	s.done.Add(1)
+	s.done.Add(2)
 	go s.reaper()
+	go s.persistRetry() // persist_retry.go
 	return s, nil
 }
 

@@ -28,6 +28,7 @@ type Agent struct {
 	timing   Tuning                           // the gossip timing in effect (tuning.go)
 	queue    *memberlist.TransmitLimitedQueue // our outgoing user messages
 	rec      *spreader                        // services and checks spreading (records.go)
+	intents  intents                          // recent leave intents (leaving.go)
 
 	// metaMu guards meta, what we gossip about ourselves, and the encoded
 	// copy stored in dlg, so that one metadata update (the known
@@ -273,14 +274,17 @@ func (a *Agent) Leave() error {
 		return nil
 	}
 	a.left.Store(true)
-	// First gossip that we are leaving, and wait until that update has been
-	// sent out, so peers record the dead message that follows as a leave.
+	// First say that we are leaving (leaving.go), so that peers record the
+	// leave message that follows as a leave, not a failure.
+	a.announceLeaving()
+	// Previous release: it reads the leaving flag in the metadata, gossiped
+	// and waited for before the leave message. Remove next release (the
+	// wait also gives the gossiped intent time to spread).
 	if ok, _ := a.setMeta(func(m *nodeMeta) bool { m.Leaving = true; return true }); ok {
 		if err := a.ml.UpdateNode(a.cfg.LeaveTimeout); err != nil {
 			a.log.Warn("leave intent did not finish spreading; some peers may record a failure", "error", err)
 		}
 	}
-	a.announceLeaving() // leaving.go
 	err := a.ml.Leave(a.cfg.LeaveTimeout)
 	if serr := a.writeSnapshot(true); serr != nil {
 		a.log.Error("cannot record the leave in the snapshot; a restart may rejoin", "error", serr)

@@ -3,6 +3,7 @@ package membership
 import (
 	"net"
 	"net/netip"
+	"time"
 
 	"github.com/hashicorp/memberlist"
 )
@@ -15,27 +16,20 @@ type events struct{ a *Agent }
 func (e *events) NotifyJoin(n *memberlist.Node)   { e.apply(n, StateAlive); e.a.recordsJoined(n) }
 func (e *events) NotifyUpdate(n *memberlist.Node) { e.apply(n, StateAlive) }
 
-// NotifyLeave tells a graceful leave from a failure by the node's last
-// metadata: a node that leaves first gossips an update with the leaving
-// flag (see Agent.Leave). memberlist's own left/dead distinction is not
-// visible here: it passes a Node whose State field it never fills in.
+// NotifyLeave reports a leave or a failure: memberlist's own left/dead
+// distinction is not visible here (it passes a Node whose State field it
+// never fills in), so the event is a failure unless the node's leave
+// intent is on record (leaving.go).
 func (e *events) NotifyLeave(n *memberlist.Node) { e.apply(n, StateFailed) }
 
-// apply records n. For alive events a leaving flag turns the state into
-// leaving; for the leave event it turns failed into left. The decision
+// apply records n: alive for a join or update, failed for a leave event,
+// unless the node's leave intent says leaving or left. The decision
 // (decideApply) and the write are one atomic UpdateNode; logging and
 // counting follow from its outcome.
 func (e *events) apply(n *memberlist.Node, s State) {
 	meta, err := decodeMeta(n.Meta)
 	if err != nil {
 		e.a.log.Warn("ignoring unreadable node metadata", "node", n.Name, "error", err)
-	}
-	if meta.Leaving {
-		if s == StateAlive {
-			s = StateLeaving
-		} else {
-			s = StateLeft
-		}
 	}
 	addr, _ := netip.AddrFromSlice(n.Addr)
 	m := Member{
@@ -57,8 +51,6 @@ func (e *events) apply(n *memberlist.Node, s State) {
 		State:       s,
 		ProtocolMin: n.PMin, ProtocolMax: n.PMax, ProtocolCur: n.PCur,
 		DelegateMin: n.DMin, DelegateMax: n.DMax, DelegateCur: n.DCur,
-
-		DatacentersPartial: meta.DatacentersPartial,
 	}
 	if m.Role == "" {
 		m.Role = RoleClient
@@ -72,7 +64,7 @@ func (e *events) apply(n *memberlist.Node, s State) {
 		if known = cur != nil; known {
 			old = *cur
 		}
-		outcome = e.a.decideApply(cur, n, &m)
+		outcome = e.a.decideApply(cur, n, meta, &m)
 		return m, outcome == applyWrite
 	})
 	switch outcome {
@@ -105,15 +97,19 @@ const (
 )
 
 // decideApply decides what an event about n does to old, the member the
-// table holds (nil for none); m is the member the event describes, and a
-// failure in it may turn into a leave. It runs inside the table's
-// UpdateNode, under its lock, so the decision and the write are one step.
-func (a *Agent) decideApply(old *Member, n *memberlist.Node, m *Member) applyOutcome {
+// table holds (nil for none); m is the member the event describes, and its
+// leave intent may turn it into leaving or left (classifyEvent). meta is
+// n's decoded metadata, whose leaving flag (the previous release's intent)
+// is recorded as an intent first. It runs inside the table's UpdateNode,
+// under its lock, so the decision and the write are one step.
+func (a *Agent) decideApply(old *Member, n *memberlist.Node, meta nodeMeta, m *Member) applyOutcome {
+	if in, ok := metaIntent(n, meta); ok {
+		a.intents.note(in, time.Now()) // our own too: our metadata is the truth about us
+	}
+	a.classifyEvent(old, m)
+	keepDatacenters(old, m) // datacenters.go
 	if old == nil {
 		return applyWrite
-	}
-	if m.State == StateFailed && a.leftNotFailed(*old, n, m.Run) {
-		m.State = StateLeft // its leave intent reached us before its leaving flag (leaving.go)
 	}
 	if old.Name != n.Name && old.State == StateAlive && old.Addr != m.Addr {
 		return applyConflict

@@ -25,9 +25,10 @@ import (
 // EDNS0 option in DNS, a header in HTTP).
 //
 // Which datacenters exist: a server knows those of its WAN table. A
-// client learns them from the servers of its datacenter, which gossip the
-// list in their LAN metadata (Member.Datacenters). A datacenter stays
-// known while one of its servers is alive, leaving or failed; it is
+// client learns them from the servers of its datacenter, which send their
+// whole list, however long, to the members of their LAN pool
+// (datacenters.go; Member.Datacenters). A datacenter stays known while
+// one of the servers that list it is alive, leaving or failed; it is
 // forgotten when all of them have left or been reaped.
 
 // Hop says how far a question has travelled, so that a forwarded question
@@ -89,9 +90,6 @@ const (
 	Unknown Knowledge = iota
 	// Known: a datacenter of the federation.
 	Known
-	// Unsure: not in the lists the servers gossip, but a list was cut
-	// short to fit the metadata limit; a server must be asked.
-	Unsure
 )
 
 // Federation is what one agent knows about datacenters: its own
@@ -218,13 +216,8 @@ func (f Federation) Known(dc string) Knowledge {
 		return Unknown
 	}
 	f.LAN.Each(func(m *Member) {
-		if !f.isOwnServer(m) || !knowsDC(m) {
-			return
-		}
-		if slices.Contains(m.Datacenters, dc) {
+		if f.isOwnServer(m) && knowsDC(m) && slices.Contains(m.Datacenters, dc) {
 			k = Known
-		} else if m.DatacentersPartial && k == Unknown {
-			k = Unsure
 		}
 	})
 	return k

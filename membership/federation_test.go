@@ -2,6 +2,7 @@ package membership
 
 import (
 	"errors"
+	"fmt"
 	"net/netip"
 	"reflect"
 	"slices"
@@ -84,13 +85,21 @@ func TestFederationKnown(t *testing.T) {
 		t.Errorf("agent alone: Datacenters = %v; want [dc1]", got)
 	}
 
-	// A list cut short makes every other name uncertain, not unknown.
-	lan.Upsert(Member{Name: "s4", Datacenter: "dc1", Role: RoleServer, State: StateAlive, Datacenters: []string{"dc2"}, DatacentersPartial: true})
-	if got := client.Known("dc9"); got != Unsure {
-		t.Errorf("with a partial list, Known(dc9) = %d; want Unsure", got)
+	// A server's list is whole however long it is (it no longer travels in
+	// the metadata, so nothing is cut): what it lists is known, anything
+	// else unknown. This replaces the Unsure state of a list cut short.
+	var many []string
+	for i := range 100 {
+		many = append(many, fmt.Sprintf("dc-%03d-%s", i, strings.Repeat("x", 20)))
 	}
-	if got := client.Known("dc2"); got != Known {
-		t.Errorf("with a partial list, Known(dc2) = %d; want Known", got)
+	lan.Upsert(Member{Name: "s4", Datacenter: "dc1", Role: RoleServer, State: StateAlive, Run: "r4", Datacenters: many, DatacentersVersion: 7})
+	for _, dc := range []string{many[0], many[99]} {
+		if got := client.Known(dc); got != Known {
+			t.Errorf("with a long list, Known(%s) = %d; want Known", dc, got)
+		}
+	}
+	if got := client.Known("dc9"); got != Unknown {
+		t.Errorf("with a long list, Known(dc9) = %d; want Unknown", got)
 	}
 }
 

@@ -1,6 +1,9 @@
 package membership
 
 import (
+	"net/netip"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 )
@@ -57,5 +60,99 @@ func TestLeaveAnnounced(t *testing.T) {
 	_ = three.Shutdown()
 	for _, a := range []*Agent{one, two} {
 		waitFor(t, 10*time.Second, "three left", func() bool { return state(a, "three") == StateLeft })
+	}
+}
+
+// TestLeaveIntentOrder: the leave intent is one decision, ordered by run
+// and generation, whichever order it and the events arrive in: before the
+// node is known (buffered, applied to its join and its leave), after the
+// leave event (the failure becomes a leave), and never to another run or
+// to a generation the node has refuted past. Uses 127.0.1.84.
+func TestLeaveIntentOrder(t *testing.T) {
+	one := newAgent(t, testConfig(t, "one", "127.0.1.84"))
+	ev := &events{a: one}
+	base := Member{ID: NewNodeID(), Datacenter: "dc1", Role: RoleClient, Addr: netip.MustParseAddr("127.0.1.85"), Port: 8301}
+	intent := func(name, run string, gen uint64) {
+		one.handleMsg(encodeLeaveIntent(leaveIntent{Name: name, Run: run, Gen: gen}))
+	}
+	tests := []struct {
+		name string
+		// steps run in order; want is the state after the last.
+		steps func(name, run string)
+		want  State
+	}{
+		{"intent before the join, then the join", func(n, r string) {
+			intent(n, r, 1)
+			ev.NotifyJoin(rumour(t, n, base, r, 1))
+		}, StateLeaving},
+		{"intent before the join, then the join and the leave", func(n, r string) {
+			intent(n, r, 1)
+			ev.NotifyJoin(rumour(t, n, base, r, 1))
+			ev.NotifyLeave(rumour(t, n, base, r, 1))
+		}, StateLeft},
+		{"leave event before the intent", func(n, r string) {
+			ev.NotifyJoin(rumour(t, n, base, r, 1))
+			ev.NotifyLeave(rumour(t, n, base, r, 1))
+			intent(n, r, 1)
+		}, StateLeft},
+		{"intent, then an update without it", func(n, r string) {
+			ev.NotifyJoin(rumour(t, n, base, r, 1))
+			intent(n, r, 1)
+			ev.NotifyUpdate(rumour(t, n, base, r, 1))
+		}, StateLeaving},
+		{"intent of another run", func(n, r string) {
+			intent(n, "another-run", 1)
+			ev.NotifyJoin(rumour(t, n, base, r, 1))
+			ev.NotifyLeave(rumour(t, n, base, r, 1))
+		}, StateFailed},
+		{"intent the node has refuted past", func(n, r string) {
+			ev.NotifyJoin(rumour(t, n, base, r, 2))
+			intent(n, r, 1)
+			ev.NotifyLeave(rumour(t, n, base, r, 2))
+		}, StateFailed},
+		{"no intent: a failure", func(n, r string) {
+			ev.NotifyJoin(rumour(t, n, base, r, 1))
+			ev.NotifyLeave(rumour(t, n, base, r, 1))
+		}, StateFailed},
+	}
+	for i, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			name := "Node-" + strconv.Itoa(i)
+			tt.steps(name, newRunID())
+			if s := state(one, strings.ToLower(name)); s != tt.want {
+				t.Errorf("%s: %v; want %v", name, s, tt.want)
+			}
+		})
+	}
+}
+
+// TestLeaveIntentGossipedOn: an intent that is news is queued to be
+// gossiped on; the same intent again is not.
+func TestLeaveIntentGossipedOn(t *testing.T) {
+	one := newAgent(t, testConfig(t, "one", "127.0.1.86"))
+	before := one.queue.NumQueued()
+	msg := encodeLeaveIntent(leaveIntent{Name: "web", Run: newRunID(), Gen: 3})
+	one.handleMsg(msg)
+	if got := one.queue.NumQueued(); got != before+1 {
+		t.Fatalf("queued %d after a new intent; want %d", got, before+1)
+	}
+	one.handleMsg(msg)
+	if got := one.queue.NumQueued(); got != before+1 {
+		t.Errorf("queued %d after the same intent again; want %d", got, before+1)
+	}
+}
+
+func TestIntentBufferBounded(t *testing.T) {
+	var b intents
+	now := time.Now()
+	for i := range maxIntents + 10 {
+		b.note(leaveIntent{Name: "n" + strconv.Itoa(i), Run: "r", Gen: 1}, now.Add(time.Duration(i)))
+	}
+	if len(b.m) > maxIntents {
+		t.Errorf("buffer holds %d intents; want at most %d", len(b.m), maxIntents)
+	}
+	m := Member{Name: "N0", Run: "r", Gen: 1}
+	if _, ok := b.lookup(&m, now.Add(intentTTL)); ok {
+		t.Error("an expired intent was found")
 	}
 }

@@ -11,8 +11,9 @@ import (
 // length-prefixed strings. A node ignores types it does not know, so newer
 // message types never break older nodes.
 const (
-	msgForceLeave byte = 1 // node name, "1" to prune
-	msgLeaving    byte = 4 // node name, run ID: sent straight to every member by a node about to leave
+	msgForceLeave  byte = 1 // node name, "1" to prune
+	msgLeaving     byte = 4 // node name, run ID: the previous release's leave intent (leaving.go); remove next release
+	msgLeaveIntent byte = 5 // node name, run ID, generation: a node's leave intent (leaving.go)
 )
 
 // broadcast is one queued user message. Messages about the same node
@@ -75,10 +76,16 @@ func (a *Agent) handleMsg(b []byte) {
 		if len(fields) == 5 {
 			a.handleKeyringResp(fields)
 		}
-	case msgLeaving:
+	case msgLeaving: // previous release; remove next release
 		if len(fields) == 2 {
-			a.applyLeaving(fields[0], fields[1])
+			a.handleLegacyLeaving(fields[0], fields[1])
 		}
+	case msgLeaveIntent:
+		if len(fields) == 3 {
+			a.handleLeaveIntent(fields[0], fields[1], fields[2])
+		}
+	case msgDatacenters:
+		a.handleDatacenters(fields) // datacenters.go
 	case msgRecordsDelta, msgRecordsSet, msgRecordsPull, msgRecordsDigest:
 		a.handleRecordsMsg(b) // records.go
 	}

@@ -26,7 +26,7 @@ const (
 	tagDatacenter = 'd'
 	tagRole       = 'r'
 	tagBuild      = 'b'
-	tagLeaving    = 'l' // "1" while the node is leaving gracefully
+	tagLeaving    = 'l' // previous release (remove next): "1" while the node is leaving gracefully
 	tagMeta       = 'm' // key, value
 
 	// Tags added for several datacenters (see federation.go). Older
@@ -34,8 +34,8 @@ const (
 	tagDNS         = 'n' // ip:port where other agents reach the node's DNS
 	tagHTTP        = 'h' // ip:port where other agents reach the node's HTTP API
 	tagWANAddr     = 'w' // the node's WAN address, only when it has one besides its LAN address
-	tagDatacenters = 'f' // a server's other known datacenters, comma-separated, sorted
-	tagPartial     = 'p' // "1" when tagDatacenters was cut short to fit the size limit
+	tagDatacenters = 'f' // previous release (remove next): a server's other known datacenters, comma-separated, sorted
+	tagPartial     = 'p' // previous release (remove next): "1" when tagDatacenters was cut short to fit the size limit
 
 	// Tags added for ordering leaves against late rumours (tombstones.go)
 	// and for maintenance mode. Older builds skip them.
@@ -46,8 +46,10 @@ const (
 
 // nodeMeta is what a node tells the others about itself in memberlist's
 // node metadata, which memberlist caps at memberlist.MetaMaxSize (512)
-// bytes. Larger state (services, checks) will travel in push/pull state and
-// user messages, not here.
+// bytes: identity, addresses, the run and generation, the maintenance
+// reason (bounded) and the operator's pairs. What grows (services, checks,
+// a server's datacenter list) travels in push/pull state and user
+// messages, not here.
 type nodeMeta struct {
 	ID         string
 	Datacenter string
@@ -55,9 +57,9 @@ type nodeMeta struct {
 	Build      string
 	Meta       map[string]string
 	// Leaving is set in the last metadata update a node gossips before its
-	// leave message. memberlist v0.7.0 does not tell an event delegate
-	// whether a node left or failed (Node.State is never filled in), so
-	// this flag is how peers tell a graceful leave from a failure.
+	// leave message: the previous release's leave intent, read as one
+	// (leaving.go). This build still writes it for that release's agents;
+	// remove next release.
 	Leaving bool
 
 	// DNSAddr and HTTPAddr are where other agents reach the node's DNS
@@ -68,8 +70,10 @@ type nodeMeta struct {
 	// only when it differs from the LAN address.
 	WANAddr netip.Addr
 	// Datacenters are the other datacenters a server knows through the WAN
-	// pool, sorted, so that clients learn them. DatacentersPartial says the
-	// list was cut short to fit the metadata limit.
+	// pool, sorted, cut short to fit the metadata limit, and
+	// DatacentersPartial says it was cut: what the previous release reads
+	// (this build sends the whole list another way, datacenters.go).
+	// Remove next release.
 	Datacenters        []string
 	DatacentersPartial bool
 

@@ -158,9 +158,9 @@ func (a *Agent) recordsJoined(n *memberlist.Node) {
 const (
 	stateVersionSections = 2
 
-	stateSectionTombstones byte = 1 // tombstone triplets, as version 1 after its byte
-	stateSectionDigests    byte = 2 // every owner's records version
-	// 3: reserved for the datacenters list (the architecture issue).
+	stateSectionTombstones  byte = 1 // tombstone triplets, as version 1 after its byte
+	stateSectionDigests     byte = 2 // every owner's records version
+	stateSectionDatacenters byte = 3 // every server's datacenter list (datacenters.go)
 )
 
 // stateTrailer separates the version 1 tombstones from version 2.
@@ -182,7 +182,7 @@ func appendSection(b []byte, typ byte, payload []byte) []byte {
 func encodeState(tombstones []byte, sections map[byte][]byte) []byte {
 	b := append(tombstones, stateTrailer...)
 	b = append(b, stateVersionSections)
-	for _, typ := range []byte{stateSectionDigests} {
+	for _, typ := range []byte{stateSectionDigests, stateSectionDatacenters} {
 		if p, ok := sections[typ]; ok {
 			b = appendSection(b, typ, p)
 		}
@@ -280,18 +280,21 @@ func decodeDigests(b []byte, fn func(owner string, v catalog.Version)) error {
 }
 
 // pushPullState is the delegate's LocalState: tombstones and, in the LAN
-// pool, every owner's records version.
+// pool, every owner's records version and every server's datacenter list.
 func (a *Agent) pushPullState(join bool) []byte {
 	sections := map[byte][]byte{}
 	if a.rec.on {
 		sections[stateSectionDigests] = encodeDigests(a.table.Versions())
 	}
+	if !a.cfg.WAN {
+		sections[stateSectionDatacenters] = encodeDatacenterSection(a.table)
+	}
 	return encodeState(a.localState(join), sections)
 }
 
 // mergePushPull is the delegate's MergeRemoteState: a peer's tombstones
-// (mergeState) and digests; we pull from every owner whose version the
-// peer holds newer than ours.
+// (mergeState), digests (we pull from every owner whose version the peer
+// holds newer than ours) and datacenter lists.
 func (a *Agent) mergePushPull(buf []byte, join bool) {
 	ts, sections, err := decodeState(buf)
 	if ts != nil {
@@ -299,6 +302,11 @@ func (a *Agent) mergePushPull(buf []byte, join bool) {
 	}
 	if d, ok := sections[stateSectionDigests]; ok && a.rec.on {
 		if derr := decodeDigests(d, a.rec.behind); derr != nil {
+			err = errors.Join(err, derr)
+		}
+	}
+	if d, ok := sections[stateSectionDatacenters]; ok && !a.cfg.WAN {
+		if derr := decodeDatacenterSection(d, func(l dcList) { a.applyDatacenters(l, "a peer's push/pull") }); derr != nil {
 			err = errors.Join(err, derr)
 		}
 	}

@@ -106,33 +106,19 @@ func (a *Agent) localState(join bool) []byte {
 }
 
 // mergeState is the delegate's MergeRemoteState: a peer's tombstones.
-// One about this very run is refuted; one about a member we still hold as
-// alive, leaving or failed in the same run turns it into left. Names
-// compare without regard to case, as the table keys them.
+// One about this very run is refuted; each other one is a leave intent
+// that is done, applied like any other (applyIntent, leaving.go): a member
+// we still hold as alive, leaving or failed in the same run, at the
+// tombstone's generation or before, becomes left. Names compare without
+// regard to case, as the table keys them.
 func (a *Agent) mergeState(buf []byte, join bool) {
 	for _, ts := range decodeTombstones(buf) {
 		if strings.EqualFold(ts.Name, a.cfg.NodeName) {
 			a.refute(ts) // never a tombstone on our own row: we know we are alive
 			continue
 		}
-		if m, changed := a.table.UpdateNode(ts.Name, func(cur *Member) (Member, bool) {
-			return buryTombstone(cur, ts)
-		}); changed {
-			a.log.Info("member left", "node", m.Name, "learned_from", "a peer's tombstone")
-		}
+		a.applyIntent(leaveIntent{Name: ts.Name, Run: ts.Run, Gen: ts.Gen, Done: true}, "a peer's tombstone")
 	}
-}
-
-// buryTombstone is the UpdateNode decision for tombstone ts about cur (nil
-// when the table has no such member): a member of the tombstone's run, at
-// its generation or before, and not left yet, becomes left.
-func buryTombstone(cur *Member, ts tombstone) (Member, bool) {
-	if cur == nil || cur.State == StateLeft || cur.Run != ts.Run || cur.Gen > ts.Gen {
-		return Member{}, false
-	}
-	m := *cur
-	m.State, m.StateChanged, m.Gen = StateLeft, time.Time{}, ts.Gen
-	return m, true
 }
 
 // refute answers a tombstone about ourselves: when it names our current

@@ -15,9 +15,9 @@ import (
 // each other refuse each other's packets instead of merging their pools.
 //
 // The server's LAN agent learns of its WAN agent through SetWAN. From then
-// on it gossips, in its own LAN metadata, the other datacenters the WAN
-// pool knows, so that the clients of its datacenter know them too without
-// asking (see Federation).
+// on it sends the other datacenters the WAN pool knows to its LAN pool
+// (datacenters.go), so that the clients of its datacenter know them too
+// without asking (see Federation).
 
 // DefaultWANPort is the WAN gossip port, Consul's Serf WAN port.
 const DefaultWANPort = 8302
@@ -85,10 +85,10 @@ func ReachableAddr(listen, advertise netip.Addr, port int) netip.AddrPort {
 }
 
 // SetWAN attaches w, this server's WAN pool agent, to its LAN agent a.
-// From then on a's Federation uses w's table, and a gossips the other
-// datacenters w knows in its LAN metadata (checked after every change of
-// w's members, at most once a second) so that the clients of its
-// datacenter learn them. Call it once, right after both agents are
+// From then on a's Federation uses w's table, and a sends the other
+// datacenters w knows to its LAN pool (checked after every change of w's
+// members, at most once a second) so that the clients of its datacenter
+// learn them. Call it once, right after both agents are
 // created; shut w down after a.
 func (a *Agent) SetWAN(w *Agent) {
 	if w == nil || w == a {
@@ -116,8 +116,8 @@ func (a *Agent) WANTable() *Table {
 	return nil
 }
 
-// publishDatacenters keeps the datacenter list in a's LAN metadata equal
-// to the datacenters of the WAN pool w, until a stops. It waits on w's
+// publishDatacenters keeps a's datacenter list equal to the datacenters
+// of the WAN pool w, until a stops. It waits on w's
 // node list (followNodes), so an idle WAN pool costs nothing.
 func (a *Agent) publishDatacenters(w *Agent) {
 	defer a.wg.Done()
@@ -127,14 +127,21 @@ func (a *Agent) publishDatacenters(w *Agent) {
 	})
 }
 
-// setDatacenters gossips dcs (sorted, without our own) as the known
-// datacenters, as many as fit the metadata limit, and waits briefly for
-// the update to go out (gossip carries it anyway; a short wait keeps
-// Shutdown from waiting on it). It does nothing once the agent is leaving,
-// so the leaving flag is never overwritten.
+// setDatacenters makes dcs (sorted, without our own) this server's
+// datacenter list: sent whole to the LAN pool (datacenters.go) and, for
+// the previous release's agents, gossiped in the node metadata, as many as
+// fit the limit. It waits briefly for the metadata update to go out
+// (gossip carries it anyway; a short wait keeps Shutdown from waiting on
+// it). It does nothing once the agent is leaving, so the leaving flag is
+// never overwritten.
 func (a *Agent) setDatacenters(dcs []string) {
-	var partial bool
-	var gossiped int
+	if a.left.Load() {
+		return
+	}
+	a.publishOwnDatacenters(dcs)
+	// Previous release: it reads the list from the metadata only, cut to
+	// fit and flagged. Remove next release, with fitDatacenters and the
+	// metadata tags 'f' and 'p'.
 	changed, _ := a.setMeta(func(m *nodeMeta) bool {
 		if a.left.Load() || slices.Equal(m.Datacenters, dcs) && !m.DatacentersPartial {
 			return false
@@ -143,17 +150,10 @@ func (a *Agent) setDatacenters(dcs []string) {
 		if slices.Equal(fit.Datacenters, m.Datacenters) && fit.DatacentersPartial == m.DatacentersPartial {
 			return false
 		}
-		*m, partial, gossiped = fit, fit.DatacentersPartial, len(fit.Datacenters)
+		*m = fit
 		return true
 	})
-	if !changed {
-		return
-	}
-	if partial {
-		a.log.Warn("too many datacenters to gossip them all in the node metadata; clients will ask a server about the others",
-			"known", len(dcs), "gossiped", gossiped)
-	}
-	if a.isShut() {
+	if !changed || a.isShut() {
 		return
 	}
 	if err := a.ml.UpdateNode(datacenterPublishInterval / 2); err != nil {

@@ -156,7 +156,7 @@ func (d *daemon) startServices(rt *config.Runtime, ls *listeners, mc membership.
 	api := &httpapi.Server{Agent: d.agent, Version: version, Domain: rt.Domain, Leave: d.leaveFromAPI,
 		ListenAddr: rt.ClientAddr, Token: rt.HTTPToken, Reload: d.reload, Logs: d.logs,
 		Maintenance: d.setMaintenance, Local: d.local, CheckStats: d.checks.Stats, Done: d.apiDone}
-	d.httpSrv = &http.Server{Handler: api.Handler(), ReadHeaderTimeout: 10 * time.Second}
+	d.httpSrv = newHTTPServer(api.Handler(), defaultHTTPTimeouts) // httpserver.go
 	for _, l := range ls.all() {
 		go func() {
 			if err := d.httpSrv.Serve(l); err != nil && !errors.Is(err, http.ErrServerClosed) {

@@ -17,12 +17,13 @@ import (
 // restarts (Consul keeps it in the same file name).
 const nodeIDFile = "node-id"
 
-// snapshotFile holds the peers the agent knows, for rejoining after a
-// restart (membership.Config.SnapshotPath).
-const snapshotFile = "peers.json"
-
-// keyringFile holds the gossip keyring (membership.Config.KeyringPath).
-const keyringFile = "keyring"
+// snapshotFile and keyringFile are membership's names for the peers it
+// knows and the gossip keyring; the daemon and a stock CoreDNS keep them
+// under the same names.
+const (
+	snapshotFile = membership.SnapshotFile
+	keyringFile  = membership.KeyringFile
+)
 
 var uuidRE = regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$`)
 

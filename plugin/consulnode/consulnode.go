@@ -114,6 +114,13 @@ func (cn *ConsulNode) ServeDNS(ctx context.Context, w dns.ResponseWriter, r *dns
 	if len(r.Question) == 0 {
 		return dns.RcodeFormatError, nil // the server drops these before us; the server writes FORMERR
 	}
+	if moreThanOneOPT(r) {
+		// RFC 6891 §6.1.1: a query with more than one OPT record MUST be
+		// answered FORMERR. CoreDNS's server reads the first and passes
+		// the query on, so the plugin refuses it, for every name.
+		cn.count(ctx, resultRefused)
+		return dns.RcodeFormatError, nil
+	}
 	state := request.Request{W: w, Req: r}
 	qname := state.Name()
 	zone := matchZone(cn.Zones, qname)
@@ -212,4 +219,15 @@ func (cn *ConsulNode) pass(ctx context.Context, w dns.ResponseWriter, r *dns.Msg
 	}
 	cn.count(ctx, resultPassed)
 	return plugin.NextOrFailure(cn.Name(), cn.Next, ctx, w, r)
+}
+
+// moreThanOneOPT reports whether r carries more than one OPT record.
+func moreThanOneOPT(r *dns.Msg) bool {
+	n := 0
+	for _, rr := range r.Extra {
+		if rr.Header().Rrtype == dns.TypeOPT {
+			n++
+		}
+	}
+	return n > 1
 }

@@ -79,9 +79,8 @@ func (cn *ConsulNode) datacenterKnown(be *backend, dc string) bool {
 }
 
 // remoteDatacenterKnown reports whether dc, not the local datacenter, is
-// known: from the WAN pool on a server, from what the servers of its
-// datacenter gossip on a client. A datacenter the servers' lists may have
-// left out for lack of room counts as known.
+// known: from the WAN pool on a server, from the lists the servers of its
+// datacenter send on a client (whole lists: nothing is left out).
 func (cn *ConsulNode) remoteDatacenterKnown(be *backend, dc string) bool {
 	return cn.federation(be).Known(dc) != membership.Unknown
 }
