@@ -1,7 +1,7 @@
 # discod — common tasks. `make test` is the README's test command.
 GO ?= go
 
-.PHONY: build test lint vet bench bench-go bench-short fuzz install clean stock-coredns
+.PHONY: build test lint vet bench bench-go bench-short fuzz install clean stock-coredns chaos
 
 build:
 	$(GO) build -o bin/discod ./cmd/discod
@@ -46,3 +46,11 @@ clean:
 # (about 200 modules, needs the module proxy), so not part of `make test`.
 stock-coredns:
 	DISCOD_STOCK_COREDNS=1 $(GO) test -count=1 -timeout 30m -v ./test/stockcoredns/
+
+# The randomized fault schedule (test/chaos, docs/RELIABILITY.md): ten
+# minutes of seeded faults against six agents, with the checker's table at
+# the end. SEED=N replays a schedule; DURATION changes its length.
+SEED ?= 0
+DURATION ?= 10m
+chaos:
+	DISCOD_CHAOS=1 $(GO) test -count=1 -timeout 20m -v -run TestChaos ./test/chaos/ -args -duration $(DURATION) -seed $(SEED)

@@ -124,7 +124,11 @@ func (p *Process) Kill() {
 // directory (mode 0755, so that unprivileged users can run it) and returns
 // the binary's path; remove its directory when done. pkg is the path of
 // cmd/discod relative to the calling test package ("../cmd/discod").
-func BuildDiscod(pkg string) (string, error) {
+func BuildDiscod(pkg string) (string, error) { return BuildDiscodFlags(pkg) }
+
+// BuildDiscodFlags is BuildDiscod with extra `go build` flags, such as
+// -race for agents whose logs a test scans for data races.
+func BuildDiscodFlags(pkg string, flags ...string) (string, error) {
 	dir, err := os.MkdirTemp("", "discod-test-")
 	if err != nil {
 		return "", err
@@ -133,7 +137,8 @@ func BuildDiscod(pkg string) (string, error) {
 		return "", err
 	}
 	bin := filepath.Join(dir, "discod")
-	build := exec.Command("go", "build", "-o", bin, pkg)
+	args := append(append([]string{"build"}, flags...), "-o", bin, pkg)
+	build := exec.Command("go", args...)
 	build.Stdout, build.Stderr = os.Stderr, os.Stderr
 	if err := build.Run(); err != nil {
 		_ = os.RemoveAll(dir)
