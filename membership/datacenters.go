@@ -108,14 +108,11 @@ func (a *Agent) publishOwnDatacenters(dcs []string) bool {
 		return changed
 	}
 	msg := encodeMsg(msgDatacenters, append([]string{l.Name, l.Run, strconv.FormatUint(l.Version, 10)}, l.Datacenters...)...)
-	for _, n := range a.ml.Members() {
+	for _, n := range a.peers() { // peers.go
 		select {
 		case <-a.stop:
 			return true // stopping: push/pull carried it, or the restart will
 		default:
-		}
-		if n.Name == a.cfg.NodeName {
-			continue
 		}
 		if err := a.ml.SendReliable(n, msg); err != nil {
 			a.log.Debug("could not send the datacenter list; push/pull will carry it", "node", n.Name, "error", err)

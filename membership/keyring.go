@@ -182,14 +182,10 @@ func (a *Agent) KeyringOp(ctx context.Context, op, key string) (KeyringResult, e
 	res.Nodes = append(res.Nodes, a.applyKeyringOp(op, key))
 	res.NumNodes = 1
 	req := encodeMsg(msgKeyringReq, id, op, key, a.cfg.NodeName)
-	for _, m := range a.table.Members() {
-		if m.State != StateAlive || strings.EqualFold(m.Name, a.cfg.NodeName) {
-			continue
-		}
+	for _, node := range a.peers() { // peers.go
 		res.NumNodes++
-		node := &memberlist.Node{Name: m.Name, Addr: m.Addr.AsSlice(), Port: m.Port}
 		if err := a.ml.SendReliable(node, req); err != nil {
-			res.Nodes = append(res.Nodes, NodeKeyring{Node: m.Name, Error: "unreachable: " + err.Error()})
+			res.Nodes = append(res.Nodes, NodeKeyring{Node: node.Name, Error: "unreachable: " + err.Error()})
 		}
 	}
 	for len(res.Nodes) < res.NumNodes {
@@ -252,12 +248,11 @@ func (a *Agent) applyKeyringOp(op, key string) NodeKeyring {
 // packet path, since it sends a reply).
 func (a *Agent) handleKeyringReq(id, op, key, origin string) {
 	res := a.applyKeyringOp(op, key)
-	m, ok := a.table.LookupFold(origin)
-	if !ok {
+	node := a.peer(origin)
+	if node == nil {
 		return
 	}
 	resp := encodeMsg(msgKeyringResp, id, res.Node, res.Error, strings.Join(res.Keys, ","), res.Primary)
-	node := &memberlist.Node{Name: m.Name, Addr: m.Addr.AsSlice(), Port: m.Port}
 	if err := a.ml.SendReliable(node, resp); err != nil {
 		a.log.Warn("cannot answer a keyring request", "origin", origin, "error", err)
 	}

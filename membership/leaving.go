@@ -255,10 +255,7 @@ func (a *Agent) announceLeaving() {
 	a.queue.QueueBroadcast(&broadcast{name: strings.ToLower(in.Name), msg: msg})
 	// Previous release: it reads msgLeaving only. Remove next release.
 	legacy := encodeMsg(msgLeaving, in.Name, in.Run)
-	for _, n := range a.ml.Members() {
-		if n.Name == a.cfg.NodeName {
-			continue
-		}
+	for _, n := range a.peers() { // peers.go
 		for _, b := range [][]byte{msg, legacy} {
 			if err := a.ml.SendBestEffort(n, b); err != nil {
 				a.log.Debug("could not send the leave intent", "node", n.Name, "error", err)

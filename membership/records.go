@@ -411,8 +411,8 @@ func (s *spreader) send(n *memberlist.Node, typ byte, msg []byte, reliable bool)
 func (s *spreader) sendAll(typ byte, msg []byte) uint64 {
 	reliable := len(msg) > maxRecordsPacket
 	var sent uint64
-	for _, n := range s.a.ml.Members() {
-		if n.Name != s.a.cfg.NodeName && s.send(n, typ, msg, reliable) {
+	for _, n := range s.a.peers() { // peers.go
+		if s.send(n, typ, msg, reliable) {
 			sent++
 		}
 	}
@@ -421,14 +421,7 @@ func (s *spreader) sendAll(typ byte, msg []byte) uint64 {
 
 // member returns the alive member called name (without regard to case),
 // or nil.
-func (s *spreader) member(name string) *memberlist.Node {
-	for _, n := range s.a.ml.Members() {
-		if strings.EqualFold(n.Name, name) {
-			return n
-		}
-	}
-	return nil
-}
+func (s *spreader) member(name string) *memberlist.Node { return s.a.peer(name) }
 
 // fanLoop sends the queued deltas and, every digest period, our digest,
 // to every member.

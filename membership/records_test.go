@@ -75,6 +75,23 @@ func recordsCluster(t *testing.T, first, n int) []*Agent {
 	return out
 }
 
+// waitPushesSent waits until every agent has sent the sets it queued for
+// the nodes that joined it.
+func waitPushesSent(t *testing.T, as []*Agent) {
+	t.Helper()
+	testproc.WaitFor(t, 10*time.Second, "the join pushes sent", func() bool {
+		for _, a := range as {
+			a.rec.mu.Lock()
+			queued := len(a.rec.sets)
+			a.rec.mu.Unlock()
+			if queued > 0 || len(a.rec.bulk) > 0 {
+				return false
+			}
+		}
+		return true
+	})
+}
+
 func waitAlive(t *testing.T, as []*Agent) {
 	t.Helper()
 	deadline := time.Now().Add(15 * time.Second)
@@ -177,6 +194,9 @@ func TestSpreadRepairsLostDeltas(t *testing.T) {
 	as[0].rec.dropSend.Store(&hook)
 
 	t.Run("gap", func(t *testing.T) {
+		// The sets pushed to each node as it joined go out from a queue;
+		// one sent after the first change would carry it and hide the gap.
+		waitPushesSent(t, as)
 		dropTo.Store("r207")
 		dropLeft.Store(1) // only the first delta to r207 is lost
 		owner.register(t, svc("a", "a", 1))
