@@ -227,6 +227,7 @@ func runServices(n int, c config, sink *byteSink) (res svcResult, err error) {
 		return res, err
 	}
 	res.Converge = time.Since(start)
+	progress(n, "converged in %.1fs; filling the catalog", res.Converge.Seconds())
 	tr := newTracker(stores, names)
 	defer tr.close()
 
@@ -262,6 +263,7 @@ func runServices(n int, c config, sink *byteSink) (res svcResult, err error) {
 	runtime.GC()
 	res.HeapPerInstance = (float64(heapLive()) - float64(heap0)) / float64(n) / float64(res.Instances)
 
+	progress(n, "%d instances everywhere after %.1fs; at rest for %s", res.Instances, res.FillAll.Seconds(), c.rest)
 	// At rest.
 	c0, g0, r0 := sumCounts(agents), sink.total(), time.Now()
 	u0, s0, _ := procstat.CPUTime(os.Getpid())
@@ -274,6 +276,7 @@ func runServices(n int, c config, sink *byteSink) (res svcResult, err error) {
 	res.RestDigests = float64(c1.DigestsReceived-c0.DigestsReceived) / el / float64(n)
 	res.RestGossip = (sink.total() - g0) / el / float64(n)
 
+	progress(n, "single changes")
 	// Single changes: register, change, deregister, one owner at a time.
 	var first, spread, obs, commits []float64
 	for _, kind := range []string{"register", "change", "deregister"} {
@@ -344,10 +347,12 @@ func runServices(n int, c config, sink *byteSink) (res svcResult, err error) {
 		res.ObsP99 = time.Duration(stats.Percentile(obs, 99) * float64(time.Second))
 	}
 
+	progress(n, "rolling deploy")
 	// Rolling deploy.
 	if res.Burst, err = runBurst(agents, tr, cnt, perAgent, res.RestCPU, c); err != nil {
 		return res, err
 	}
+	progress(n, "repair by anti-entropy")
 	// Loss repaired by anti-entropy.
 	if res.Repair, err = runRepair(agents, tr); err != nil {
 		return res, err
@@ -437,6 +442,11 @@ func runBurst(agents []*svcAgent, tr *tracker, cnt *counters, perAgent int, rest
 	br.RecvPerChange = float64(c1.BytesReceived-c0.BytesReceived) / float64(total) / float64(n-1)
 	br.QueueFull = cnt.queueFull.Load() - q0
 	return br, nil
+}
+
+// progress reports a phase on standard error.
+func progress(n int, format string, args ...any) {
+	fmt.Fprintf(os.Stderr, "services: %d agents: %s: %s\n", n, time.Now().UTC().Format("15:04:05"), fmt.Sprintf(format, args...))
 }
 
 // runPulls times the repair of a gap: an observer forgets an owner's
