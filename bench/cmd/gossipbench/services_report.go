@@ -32,6 +32,11 @@ func runServicesMode(c config, sink *byteSink, out string) int {
 			continue
 		}
 		results = append(results, r)
+		// Keep what was measured so far: a long run cut short still
+		// leaves its figures.
+		part := &report{Quiet: true}
+		reportServices(part, c, results)
+		_ = os.WriteFile(filepath.Join(out, "services-partial.md"), []byte(part.String()), 0o644)
 	}
 	reportServices(rep, c, results)
 	reportModel(rep, c, results)
