@@ -73,6 +73,7 @@ type config struct {
 	burstRate  float64
 	burstFor   time.Duration
 	pullTrials int
+	calib      string
 	modelSizes []int
 }
 
@@ -97,6 +98,7 @@ func parseConfig(args []string) (config, error) {
 	fs.Float64Var(&c.burstRate, "burst-rate", 100, "services mode: rolling deploy, changes per second over all owners")
 	fs.DurationVar(&c.burstFor, "burst-for", 30*time.Second, "services mode: rolling deploy duration")
 	fs.IntVar(&c.pullTrials, "pull-trials", 20, "services mode: gap repairs (an agent that lost an owner's records pulls them at its next change)")
+	fs.StringVar(&c.calib, "calibration", "", "services mode: run only the model with this calibration (hop=3ms,jitter=10ms,send=60us,recv=250us,set=27us,delta=96,digest=16,from=50, as services.md's calibration table)")
 	var modelSizes string
 	fs.StringVar(&modelSizes, "model-sizes", "16,50,64,128,1000", "services mode: cluster sizes to model (bench/internal/spreadsim)")
 	if err := fs.Parse(args); err != nil {

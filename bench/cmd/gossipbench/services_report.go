@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -24,6 +25,21 @@ func runServicesMode(c config, sink *byteSink, out string) int {
 		time.Now().UTC().Format("2006-01-02 15:04 MST"), runtime.NumCPU(), cpuModel(), runtime.Version(), strings.Fields(string(load) + " ?")[0])
 	var results []svcResult
 	var failed error
+	if c.calib != "" {
+		cal, err := parseCalibration(c.calib)
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "gossipbench: -calibration: %v\n", err)
+			return 2
+		}
+		rep.Printf("Model only, calibration given on the command line: %s\n\n", c.calib)
+		reportPredictions(rep, c, []calibration{cal})
+		if err := os.WriteFile(filepath.Join(out, "services.md"), []byte(rep.String()), 0o644); err != nil {
+			fmt.Fprintf(os.Stderr, "gossipbench: %v\n", err)
+			return 1
+		}
+		fmt.Printf("results: %s\n", out)
+		return 0
+	}
 	for _, n := range c.sizes {
 		fmt.Fprintf(os.Stderr, "services: %d agents\n", n)
 		r, err := runServices(n, c, sink)
@@ -266,6 +282,44 @@ func reportModel(rep *report, c config, rs []svcResult) {
 	if len(cals) > 1 {
 		picks = append(picks, cals[len(cals)-1])
 	}
+	reportPredictions(rep, c, picks)
+}
+
+// parseCalibration reads -calibration: comma-separated key=value pairs,
+// hop, jitter, send, recv and set (per instance) as durations, delta and
+// digest as bytes, from as the size it was fitted on.
+func parseCalibration(s string) (calibration, error) {
+	var cal calibration
+	for _, kv := range strings.Split(s, ",") {
+		k, v, ok := strings.Cut(strings.TrimSpace(kv), "=")
+		if !ok {
+			return cal, fmt.Errorf("%q is not key=value", kv)
+		}
+		var err error
+		switch k {
+		case "hop", "jitter", "send", "recv", "set":
+			var d time.Duration
+			if d, err = time.ParseDuration(v); err == nil {
+				*map[string]*time.Duration{"hop": &cal.Hop, "jitter": &cal.Jitter, "send": &cal.Send, "recv": &cal.Recv, "set": &cal.PerInst}[k] = d
+			}
+		case "delta", "digest", "from":
+			var n int
+			if n, err = strconv.Atoi(v); err == nil {
+				*map[string]*int{"delta": &cal.DeltaB, "digest": &cal.DigestB, "from": &cal.From}[k] = n
+			}
+		default:
+			return cal, fmt.Errorf("unknown key %q (hop, jitter, send, recv, set, delta, digest, from)", k)
+		}
+		if err != nil {
+			return cal, fmt.Errorf("%s: %w", k, err)
+		}
+	}
+	return cal, nil
+}
+
+// reportPredictions runs the model at c.modelSizes with each calibration.
+func reportPredictions(rep *report, c config, picks []calibration) {
+	var rows [][]string
 	ratio := func(r spreadsim.Result, m spreadsim.Config) string {
 		return fmt.Sprintf("%.2f", r.BytesPerNode/float64(max(r.Changes, 1))/float64(m.DeltaBytes))
 	}

@@ -260,7 +260,9 @@ func Run(c Config, sc Scenario) Result {
 	}
 	dp := c.DigestPeriod()
 	for i := range c.N {
-		s.push(event{at: s.jitter(dp), kind: evDigest, node: i})
+		// Agents start at different times: digest timers are in every
+		// phase.
+		s.push(event{at: time.Duration(s.rng.Int64N(int64(dp))), kind: evDigest, node: i})
 		if pp := c.PushPullPeriod(); pp > 0 {
 			s.push(event{at: time.Duration(s.rng.Int64N(int64(pp))), kind: evPushPull, node: i})
 		}
