@@ -353,6 +353,9 @@ func runServices(n int, c config, sink *byteSink) (res svcResult, err error) {
 		return res, err
 	}
 	progress(n, "repair by anti-entropy")
+	// Let the deploy's pulls and sets finish (a pull stays in flight up
+	// to 5 s), so that none of them repairs what the next phase breaks.
+	time.Sleep(6 * time.Second)
 	// Loss repaired by anti-entropy.
 	if res.Repair, err = runRepair(agents, tr); err != nil {
 		return res, err
