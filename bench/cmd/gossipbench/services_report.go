@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"math"
@@ -227,7 +228,8 @@ func (cal calibration) config(n int) spreadsim.Config {
 	m.SetCostPerInstance = cal.PerInst
 	m.PullRTT = cal.Hop
 	if cal.DeltaB > 0 {
-		m.DeltaBytes, m.SetBytesPerInstance = cal.DeltaB, cal.SetPerInst
+		// A set's instance costs about what a registration's delta does.
+		m.DeltaBytes, m.SetBytesPerInstance = cal.DeltaB, cmp.Or(cal.SetPerInst, cal.DeltaB)
 	}
 	if cal.DigestB > 0 {
 		m.DigestBytes = cal.DigestB
