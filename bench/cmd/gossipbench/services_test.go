@@ -65,3 +65,27 @@ func TestInstanceValid(t *testing.T) {
 		t.Errorf("instance(3, 7, 1) is not a valid service: %v", err)
 	}
 }
+
+func TestParseCalibration(t *testing.T) {
+	tests := []struct {
+		in      string
+		wantErr bool
+	}{
+		{"hop=3ms,jitter=10ms,send=60us,recv=250us,set=27us,delta=96,digest=16,from=50", false},
+		{"hop=3ms", false},
+		{"hop", true},
+		{"hop=fast", true},
+		{"speed=3ms", true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.in, func(t *testing.T) {
+			cal, err := parseCalibration(tt.in)
+			if (err != nil) != tt.wantErr {
+				t.Fatalf("parseCalibration(%q) error = %v; want error %v", tt.in, err, tt.wantErr)
+			}
+			if err == nil && cal.Hop != 3*time.Millisecond {
+				t.Errorf("parseCalibration(%q).Hop = %v; want 3ms", tt.in, cal.Hop)
+			}
+		})
+	}
+}
