@@ -1,13 +1,16 @@
 #!/usr/bin/env bash
 # bench/run.sh — discod's benchmark kit in one command (see bench/README.md).
 #
-#   bench/run.sh              full run (~25 min): DNS kit, members chart to
-#                             docs/perf-members.png, gossip at scale + simulator;
+#   bench/run.sh              full run (~35 min): DNS kit, members chart to
+#                             docs/perf-members.png, gossip at scale + simulator,
+#                             services spreading at scale + model;
 #                             results in bench/results/
-#   bench/run.sh -short       CI smoke run (about 2 minutes), results in a temp dir
+#   bench/run.sh -short       CI smoke run (about 3 minutes), results in a temp dir
 #   bench/run.sh -dns-only …  only the DNS kit; remaining flags go to dnsbench
 #   bench/run.sh -gossip-only … only the gossip harness; remaining flags go to
 #                             gossipbench
+#   bench/run.sh -services-only … only the services mode (gossipbench
+#                             -services); remaining flags go to it
 #
 # Without dnsperf (Debian package dnsperf) the DNS kit cannot run: it is
 # skipped with a message, or fails when CI=true.
@@ -17,12 +20,14 @@ cd "$(dirname "$0")/.."
 short=()
 dns=1
 gossip=1
+services=1
 args=()
 for a in "$@"; do
   case "$a" in
     -short|--short) short=(-short) ;;
-    -dns-only) gossip=0 ;;
-    -gossip-only) dns=0 ;;
+    -dns-only) gossip=0; services=0 ;;
+    -gossip-only) dns=0; services=0 ;;
+    -services-only) dns=0; gossip=0 ;;
     *) args+=("$a") ;;
   esac
 done
@@ -44,20 +49,25 @@ if [ "${#short[@]}" -eq 0 ]; then
   mkdir -p bench/results
   dns_out=(-out bench/results/dns -png docs/perf-members.png -services-png docs/perf-services.png)
   gossip_out=(-out bench/results/gossip)
+  services_out=(-out bench/results/services -sizes 16,50,64,128)
 else
   dns_out=()
   gossip_out=()
+  services_out=()
 fi
 
-# Extra flags go to the one program that runs: dnsbench unless -gossip-only.
-dns_args=("${args[@]}")
+# Extra flags go to the one program that runs: dnsbench, gossipbench or
+# gossipbench -services.
+dns_args=()
 gossip_args=()
-if [ "$dns" = 0 ]; then
-  dns_args=()
-  gossip_args=("${args[@]}")
-elif [ "$gossip" = 1 ] && [ "${#args[@]}" -gt 0 ]; then
-  echo "bench/run.sh: extra flags need -dns-only or -gossip-only" >&2
-  exit 2
+services_args=()
+if [ "${#args[@]}" -gt 0 ]; then
+  case "$dns$gossip$services" in
+    100) dns_args=("${args[@]}") ;;
+    010) gossip_args=("${args[@]}") ;;
+    001) services_args=("${args[@]}") ;;
+    *) echo "bench/run.sh: extra flags need -dns-only, -gossip-only or -services-only" >&2; exit 2 ;;
+  esac
 fi
 
 if [ "$dns" = 1 ]; then
@@ -65,5 +75,9 @@ if [ "$dns" = 1 ]; then
 fi
 if [ "$gossip" = 1 ]; then
   "$bin/gossipbench" "${short[@]}" "${gossip_out[@]}" "${gossip_args[@]}"
+fi
+if [ "$services" = 1 ]; then
+  # Explicit flags after the defaults win (the flag package keeps the last).
+  "$bin/gossipbench" -services "${short[@]}" "${services_out[@]}" "${services_args[@]}"
 fi
 echo "bench/run.sh: done"

@@ -63,6 +63,18 @@ type config struct {
 	out       string
 	short     bool
 	burn      int
+
+	// The services mode (services.go).
+	services   bool
+	svcTrials  int
+	catalog    int
+	fillRate   float64
+	rest       time.Duration
+	burstRate  float64
+	burstFor   time.Duration
+	pullTrials int
+	calib      string
+	modelSizes []int
 }
 
 func parseConfig(args []string) (config, error) {
@@ -78,11 +90,48 @@ func parseConfig(args []string) (config, error) {
 	fs.DurationVar(&c.steady, "steady", 10*time.Second, "steady period for bytes/s, CPU and false failures")
 	fs.IntVar(&c.burn, "burn", 0, "CPU load: goroutines spinning in the harness process from convergence to the end of each cluster, as a saturated DNS server in the same daemon would (0: none)")
 	fs.StringVar(&c.out, "out", "", "directory for results.md (default: a temporary directory)")
+	fs.BoolVar(&c.services, "services", false, "services mode: agents with local states spreading service records (default sizes 50; -profiles, -trials, -sim-* and -burn do not apply)")
+	fs.IntVar(&c.svcTrials, "svc-trials", 100, "services mode: single-change trials of each kind (register, change, deregister)")
+	fs.IntVar(&c.catalog, "catalog", 10000, "services mode: instances in the catalog, split evenly over the agents")
+	fs.Float64Var(&c.fillRate, "fill-rate", 0, "services mode: registrations per second while filling the catalog (0: 30,000 packets/s over the members, at most 1,000)")
+	fs.DurationVar(&c.rest, "rest", 25*time.Second, "services mode: period at rest for the bytes/s figures (at least two digest periods)")
+	fs.Float64Var(&c.burstRate, "burst-rate", 100, "services mode: rolling deploy, changes per second over all owners")
+	fs.DurationVar(&c.burstFor, "burst-for", 30*time.Second, "services mode: rolling deploy duration")
+	fs.IntVar(&c.pullTrials, "pull-trials", 20, "services mode: gap repairs (an agent that lost an owner's records pulls them at its next change)")
+	fs.StringVar(&c.calib, "calibration", "", "services mode: run only the model with this calibration (hop=3ms,jitter=10ms,send=60us,recv=250us,set=27us,delta=96,digest=16,from=50, as services.md's calibration table)")
+	var modelSizes string
+	fs.StringVar(&modelSizes, "model-sizes", "16,50,64,128,1000", "services mode: cluster sizes to model (bench/internal/spreadsim)")
 	if err := fs.Parse(args); err != nil {
 		return c, err
 	}
 	set := map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	if c.services && !set["sizes"] {
+		sizes = "50"
+	}
+	if c.services && c.short {
+		if !set["sizes"] {
+			sizes = "8"
+		}
+		if !set["svc-trials"] {
+			c.svcTrials = 10
+		}
+		if !set["catalog"] {
+			c.catalog = 400
+		}
+		if !set["rest"] {
+			c.rest = 5 * time.Second
+		}
+		if !set["burst-for"] {
+			c.burstFor = 5 * time.Second
+		}
+		if !set["model-sizes"] {
+			modelSizes = "8,200"
+		}
+		if !set["pull-trials"] {
+			c.pullTrials = 3
+		}
+	}
 	if c.short {
 		if !set["sizes"] {
 			sizes = "8"
@@ -117,6 +166,12 @@ func parseConfig(args []string) (config, error) {
 			return c, fmt.Errorf("-profiles: unknown profile %q (use lan, local, lanraw, tuned, tunedagent)", p)
 		}
 		c.profiles = append(c.profiles, p)
+	}
+	if c.modelSizes, err = parseSizes(modelSizes, 2, 100000); err != nil {
+		return c, fmt.Errorf("-model-sizes: %w", err)
+	}
+	if c.svcTrials < 1 || c.catalog < 1 || c.burstRate <= 0 || c.burstFor <= 0 || c.rest <= 0 || c.fillRate < 0 {
+		return c, errors.New("-svc-trials, -catalog, -burst-rate, -burst-for and -rest must be positive, -fill-rate at least 0")
 	}
 	if c.trials < 1 || c.simTrials < 1 {
 		return c, errors.New("trials must be at least 1")
@@ -162,6 +217,9 @@ func run(args []string) int {
 	} else if err := os.MkdirAll(out, 0o755); err != nil {
 		fmt.Fprintf(os.Stderr, "gossipbench: %v\n", err)
 		return 1
+	}
+	if c.services {
+		return runServicesMode(c, sink, out)
 	}
 	rep := &report{}
 	rep.Printf("# gossipbench results\n\nMachine: %d CPUs, %s. Real agents run in one process on loopback; the simulator is bench/internal/swim.\n\n", runtime.NumCPU(), runtime.Version())

@@ -119,6 +119,9 @@ type counters struct {
 	suspects map[string]int // "Suspect X has failed, no acks received"
 	failures map[string]int // "Marking X as failed, suspect timeout reached"
 	lines    atomic.Int64
+	// queueFull counts memberlist's "handler queue full, dropping
+	// message": packets dropped before the delegate saw them.
+	queueFull atomic.Int64
 }
 
 func newCounters() *counters {
@@ -128,6 +131,9 @@ func newCounters() *counters {
 // note reads one memberlist log message.
 func (c *counters) note(msg string) {
 	c.lines.Add(1)
+	if strings.Contains(msg, "handler queue full") {
+		c.queueFull.Add(1)
+	}
 	if name, ok := between(msg, "Suspect ", " has failed"); ok {
 		c.mu.Lock()
 		c.suspects[name]++

@@ -8,12 +8,19 @@ import (
 )
 
 // Report is the Markdown printed so far.
-type Report struct{ b strings.Builder }
+type Report struct {
+	b strings.Builder
+	// Quiet keeps the report off standard output.
+	Quiet bool
+}
 
-// Printf prints to standard output and appends to the report.
+// Printf prints to standard output (unless Quiet) and appends to the
+// report.
 func (r *Report) Printf(format string, args ...any) {
 	fmt.Fprintf(&r.b, format, args...)
-	fmt.Printf(format, args...)
+	if !r.Quiet {
+		fmt.Printf(format, args...)
+	}
 }
 
 // Table writes a Markdown table: the first column left-aligned, the
