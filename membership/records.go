@@ -359,13 +359,16 @@ func (s *spreader) accept(owner string) bool {
 	return true
 }
 
-// behind pulls owner's set when its version v is newer than ours.
+// behind pulls owner's set when its version v is newer than ours and
+// still is after recordsGapGrace: a digest or a push/pull exchange can be
+// handled before the delta it follows (memberlist hands queued packets
+// over last in, first out), and that delta makes the pull moot.
 func (s *spreader) behind(owner string, v catalog.Version) {
 	if !s.accept(owner) {
 		return
 	}
 	if s.a.table.RecordsVersion(owner).Less(v) {
-		s.requestPull(owner, v, 0)
+		s.requestPull(owner, v, recordsGapGrace)
 	}
 }
 
@@ -429,12 +432,21 @@ func (s *spreader) fanLoop() {
 	defer s.a.wg.Done()
 	digest := time.NewTimer(s.digestInterval())
 	defer digest.Stop()
+	// tail sends a digest recordsTailDigest after the last delta of a
+	// burst, so a member that lost the burst's last delta (and so sees no
+	// gap) learns of it within about a second instead of a digest period.
+	tail := time.NewTimer(time.Hour)
+	tail.Stop()
+	defer tail.Stop()
 	for {
 		select {
 		case <-s.a.stop:
 			return
 		case msg := <-s.deltas:
 			s.c.deltasSent.Add(s.sendAll(msgRecordsDelta, msg))
+			tail.Reset(recordsTailDigest)
+		case <-tail.C:
+			s.sendDigest()
 		case <-digest.C:
 			s.sendDigest()
 			digest.Reset(s.digestInterval())

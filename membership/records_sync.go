@@ -21,6 +21,11 @@ const (
 	// receives more than recordsDigestRate digests a second.
 	recordsDigestEvery = 10 * time.Second
 	recordsDigestRate  = 30
+
+	// recordsTailDigest is how long after the last delta of a burst the
+	// owner sends one more digest to every member (fanLoop): a lost last
+	// delta is otherwise seen only at the next change or the next period.
+	recordsTailDigest = time.Second
 )
 
 // requestPull asks owner for its whole set unless a pull to it is in

@@ -183,10 +183,17 @@ func TestSpreadConverges(t *testing.T) {
 func TestSpreadRepairsLostDeltas(t *testing.T) {
 	as := recordsCluster(t, 205, 3)
 	owner := newTestOwner(as[0])
-	var dropTo atomic.Value   // node name whose deltas are dropped
-	var dropLeft atomic.Int64 // how many more to drop; < 0: all
+	var dropTo atomic.Value     // node name whose deltas are dropped
+	var dropLeft atomic.Int64   // how many more to drop; < 0: all
+	var dropDigests atomic.Bool // drop the digests to dropTo too
 	hook := func(to string, typ byte) bool {
-		if typ != msgRecordsDelta || to != dropTo.Load() {
+		if to != dropTo.Load() {
+			return false
+		}
+		if typ == msgRecordsDigest {
+			return dropDigests.Load()
+		}
+		if typ != msgRecordsDelta {
 			return false
 		}
 		return dropLeft.Load() < 0 || dropLeft.Add(-1) >= 0
@@ -207,14 +214,16 @@ func TestSpreadRepairsLostDeltas(t *testing.T) {
 		}
 	})
 	t.Run("digest", func(t *testing.T) {
-		dropTo.Store("r206") // every delta to r206 is lost
+		dropTo.Store("r206") // every delta to r206 is lost, and the digests until the check below
 		dropLeft.Store(-1)
+		dropDigests.Store(true)
 		owner.register(t, svc("c", "c", 3))
 		owner.deregister(t, "a")
 		testproc.WaitFor(t, 10*time.Second, "r207 has the changes", func() bool { return sameRecords(as[0], as[2:]) })
 		if sameRecords(as[0], as[1:2]) {
 			t.Fatal("r206 got the changes although its deltas were dropped")
 		}
+		dropDigests.Store(false)
 		as[0].rec.setDigestEvery(200 * time.Millisecond)
 		waitConverged(t, "r206 repaired by the digest", []*Agent{as[0]}, as)
 		if c := as[1].RecordsCounts(); c.DigestsReceived == 0 || c.PullsSent == 0 {
