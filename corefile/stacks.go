@@ -16,7 +16,7 @@ import (
 // write system call) needs about 8 KiB. Every query then grows its stack
 // once or twice, and each growth copies the whole stack, walking every
 // frame: measured at a third of the agent's CPU per query
-// (docs/PERF-DNS.md).
+// (docs/PERFORMANCE.md, "DNS as shipped").
 //
 // The reserve parks reserveGoroutines goroutines, each holding about
 // reserveKiB of stack, for as long as a Server runs. They raise the

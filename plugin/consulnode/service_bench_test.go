@@ -182,7 +182,7 @@ func benchServiceLookupLarge(b *testing.B, size int) {
 // costs more than the reply it sends — the builder builds up to
 // size/minGroupLen+1 instances before fit cuts them, and fit's compressed
 // Msg.Len allocates a compression map on each try — so for UDP this test
-// reports the figure rather than bounding it (docs/PERF-DNS.md).
+// reports the figure rather than bounding it (docs/PERFORMANCE.md, "DNS as shipped").
 func TestServiceAllocsTruncated(t *testing.T) {
 	cn := bigPlugin(t, 40)
 	ctx := serverCtx()
