@@ -15,6 +15,7 @@ import (
 	clog "github.com/coredns/coredns/plugin/pkg/log"
 	"github.com/discod/discod/membership"
 	"github.com/miekg/dns"
+
 )
 
 // This package's tests use 127.0.3.0/24 so that other packages can run at
@@ -124,18 +125,6 @@ func query(t *testing.T, network string, server netip.AddrPort, from netip.Addr,
 		t.Fatalf("%s %s %s from %v: %v", network, name, dns.TypeToString[qtype], from, err)
 	}
 	return r
-}
-
-// waitFor polls cond every 50 ms for at most d.
-func waitFor(t *testing.T, d time.Duration, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(d)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %v waiting for %s", d, what)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
 }
 
 // wantA checks that r is an authoritative NOERROR answer with exactly the

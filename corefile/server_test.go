@@ -14,6 +14,8 @@ import (
 
 	"github.com/coredns/caddy"
 	"github.com/miekg/dns"
+
+	"github.com/discod/discod/internal/testproc"
 )
 
 func TestDefaultCorefileServes(t *testing.T) {
@@ -291,7 +293,7 @@ func TestStartErrors(t *testing.T) {
 		}
 		// The health plugin closes its listener from its own goroutine,
 		// which may run a moment after the shutdown hook returned.
-		waitFor(t, 5*time.Second, "the health address to be released", func() bool {
+		testproc.WaitFor(t, 5*time.Second, "the health address to be released", func() bool {
 			l, err := net.Listen("tcp", health)
 			if err != nil {
 				return false
@@ -318,7 +320,7 @@ func TestEndpoints(t *testing.T) {
 		{"http://" + o.MetricsAddr + "/metrics", "coredns_consulnode_"},
 	} {
 		var body string
-		waitFor(t, 5*time.Second, e.url, func() bool {
+		testproc.WaitFor(t, 5*time.Second, e.url, func() bool {
 			resp, err := client.Get(e.url)
 			if err != nil {
 				return false
@@ -365,7 +367,7 @@ func TestReloadPluginIsFollowed(t *testing.T) {
 	if err := os.WriteFile(path, corefile("192.0.2.2"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, 15*time.Second, "the reload plugin to apply the edited Corefile", func() bool {
+	testproc.WaitFor(t, 15*time.Second, "the reload plugin to apply the edited Corefile", func() bool {
 		r, err := exchange("udp", udp, netip.Addr{}, "www.example", dns.TypeA)
 		return err == nil && len(r.Answer) == 1 && r.Answer[0].(*dns.A).A.String() == "192.0.2.2"
 	})

@@ -12,6 +12,8 @@ import (
 	"github.com/coredns/caddy"
 	"github.com/discod/discod/membership"
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/discod/discod/internal/testproc"
 )
 
 // testKey is a valid 32-byte gossip key, and otherKey another one.
@@ -219,9 +221,9 @@ func TestStockEncryptedCluster(t *testing.T) {
 	port := strconv.Itoa(int(alpha.acquired.Local().Port))
 	betaBlock := "consulnode {\n node beta\n bind 127.0.2.51:0\n encrypt " + testKey + "\n data_dir " + dir + "\n rejoin_after_leave\n join 127.0.2.50:" + port + "\n}"
 	beta := start(t, betaBlock)
-	waitFor(t, "beta to join alpha with the shared key", alive(beta, "alpha"))
+	testproc.WaitFor(t, 10*time.Second, "beta to join alpha with the shared key", alive(beta, "alpha"))
 	assertA(t, beta, "alpha.node.consul.", "127.0.2.50")
-	waitFor(t, "alpha to see beta", alive(alpha, "beta"))
+	testproc.WaitFor(t, 10*time.Second, "alpha to see beta", alive(alpha, "beta"))
 	if alpha.acquired.Timing().ProbeInterval != 200*time.Millisecond {
 		t.Errorf("alpha probes every %v; want probe_interval's 200ms", alpha.acquired.Timing().ProbeInterval)
 	}
@@ -241,14 +243,14 @@ func TestStockEncryptedCluster(t *testing.T) {
 	// Restart beta without `join`: the snapshot in its data dir brings it
 	// back to alpha.
 	stop(t, beta)
-	waitFor(t, "alpha to see beta leave", func() bool {
+	testproc.WaitFor(t, 10*time.Second, "alpha to see beta leave", func() bool {
 		m, ok := alpha.acquired.Table().Lookup("beta")
 		return ok && m.State == membership.StateLeft
 	})
 	beta = start(t, strings.Replace(betaBlock, " join 127.0.2.50:"+port+"\n", "", 1))
 	defer stop(t, beta)
-	waitFor(t, "restarted beta to rejoin alpha from its snapshot", alive(beta, "alpha"))
-	waitFor(t, "alpha to see beta back", alive(alpha, "beta"))
+	testproc.WaitFor(t, 10*time.Second, "restarted beta to rejoin alpha from its snapshot", alive(beta, "alpha"))
+	testproc.WaitFor(t, 10*time.Second, "alpha to see beta back", alive(alpha, "beta"))
 }
 
 // eventCount returns coredns_consulnode_member_events_total{event} from

@@ -14,6 +14,8 @@ import (
 	"github.com/coredns/coredns/plugin/test"
 	"github.com/discod/discod/membership"
 	"github.com/miekg/dns"
+
+	"github.com/discod/discod/internal/testproc"
 )
 
 // newTestAgent starts a gossip agent on ip (a free port), as the discod
@@ -43,18 +45,6 @@ func withProcessAgent(t *testing.T, a *membership.Agent) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { membership.Unregister(membership.DefaultAgent, a) })
-}
-
-// waitFor polls cond every 20 ms for up to 10 s.
-func waitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
 }
 
 // TestStartupWithProcessAgent: inside discod the agent owns gossip, so each
@@ -177,18 +167,18 @@ func TestLifecycleStock(t *testing.T) {
 
 	port := strconv.Itoa(int(agent.Local().Port))
 	beta := start("consulnode {\n node beta\n bind 127.0.2.21:0\n join 127.0.2.20:" + port + "\n}")
-	waitFor(t, "beta to learn alpha through join", func() bool {
+	testproc.WaitFor(t, 10*time.Second, "beta to learn alpha through join", func() bool {
 		m, ok := beta.acquired.Table().Lookup("alpha")
 		return ok && m.State == membership.StateAlive
 	})
 	assertA(t, beta, "alpha.node.consul.", "127.0.2.20")
-	waitFor(t, "alpha to learn beta", func() bool {
+	testproc.WaitFor(t, 10*time.Second, "alpha to learn beta", func() bool {
 		m, ok := agent.Table().Lookup("beta")
 		return ok && m.State == membership.StateAlive
 	})
 
 	stop(beta)
-	waitFor(t, "alpha to see beta leave", func() bool {
+	testproc.WaitFor(t, 10*time.Second, "alpha to see beta leave", func() bool {
 		m, ok := agent.Table().Lookup("beta")
 		return ok && m.State == membership.StateLeft
 	})

@@ -4,11 +4,14 @@ import (
 	"net/netip"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/discod/discod/membership"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil/promlint"
 	dto "github.com/prometheus/client_model/go"
+
+	"github.com/discod/discod/internal/testproc"
 )
 
 // TestMetricNames runs promlint over the plugin's metrics, as CoreDNS's
@@ -75,11 +78,11 @@ func TestMembersGauge(t *testing.T) {
 
 	// The refresher follows the table without being asked.
 	tbl.Remove("g5")
-	waitFor(t, "members{datacenter=gdc2,status=leaving} to drop to 0 after its last member went", func() bool {
+	testproc.WaitFor(t, 10*time.Second, "members{datacenter=gdc2,status=leaving} to drop to 0 after its last member went", func() bool {
 		return gauge("gdc2", "leaving") == 0
 	})
 	add("g6", "gdc", membership.StateAlive)
-	waitFor(t, "members{datacenter=gdc,status=alive} to count a new member", func() bool {
+	testproc.WaitFor(t, 10*time.Second, "members{datacenter=gdc,status=alive} to count a new member", func() bool {
 		return gauge("gdc", "alive") == 3
 	})
 }
