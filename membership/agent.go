@@ -53,6 +53,10 @@ type Agent struct {
 	conflictAddr string
 	conflictAt   time.Time
 
+	// claims are other nodes' claims on names held by live members
+	// (reclaim.go).
+	claims claims
+
 	// keyring is memberlist's keyring (nil without encryption); kr tracks
 	// keyring fan-outs in flight.
 	keyring *memberlist.Keyring
@@ -112,7 +116,12 @@ func New(cfg Config) (*Agent, error) {
 	}
 	a := &Agent{cfg: cfg, table: NewTable(), log: cfg.Logger, stop: make(chan struct{}), meta: meta, dlg: &delegate{}}
 	a.dlg.meta.Store(&encoded)
-	a.table.SetOnChange(a.counters.change)
+	a.table.SetOnChange(func(name string, from, to State) {
+		a.counters.change(name, from, to)
+		if to == StateFailed {
+			a.reclaim(name) // reclaim.go
+		}
+	})
 	a.dlg.handle = a.handleMsg
 	a.dlg.local, a.dlg.merge, a.rec = a.pushPullState, a.mergePushPull, newSpreader(a) // records_sync.go
 	a.queue = &memberlist.TransmitLimitedQueue{

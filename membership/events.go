@@ -132,5 +132,7 @@ func (c *conflicts) NotifyConflict(existing, other *memberlist.Node) {
 		"node", existing.Name, "known_addr", existing.Address(), "other_addr", other.Address())
 	if existing.Name == c.a.cfg.NodeName {
 		c.a.noteConflict(other.Address())
+		return
 	}
+	c.a.claims.note(existing.Name, other.Address(), time.Now()) // reclaim.go
 }
