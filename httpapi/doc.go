@@ -92,17 +92,16 @@
 //
 // GET /v1/agent/metrics serves the process's default Prometheus registry
 // (Go runtime, process, CoreDNS and plugin/consulnode metrics, among them
-// the member gauge coredns_consulnode_members{datacenter,status}) plus
-// discod's own families, computed at scrape time:
+// the membership metrics coredns_consulnode_members{datacenter,status} and
+// coredns_consulnode_member_events_total{event}) plus discod's own
+// families, computed at scrape time:
 //
-//	discod_member_events_total{event}    counter: join, leave, failure, reap, conflict
 //	discod_http_blocked_requests         gauge: blocking reads held now
 //	discod_http_blocking_wakeups_total   counter: held reads woken by a change
 //	discod_catalog_index                 gauge: the catalog's index
 //
-// The event counts come from the agent (membership.EventCounts), counted
-// as its member table changes, so none is lost between two scrapes. The
-// member gauge is the plugin's only (see metrics.go for why). Without
+// The membership metrics are the plugin's only (see metrics.go for why);
+// the catalog, check and records families are in metrics_catalog.go. Without
 // ?format=prometheus the answer has Consul's JSON shape (Metrics), with
 // current values rather than Consul's 10-second aggregates.
 //

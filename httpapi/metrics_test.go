@@ -20,12 +20,6 @@ func TestMetricsPrometheus(t *testing.T) {
 		t.Fatalf("status %d, Content-Type %q", resp.StatusCode, resp.Header.Get("Content-Type"))
 	}
 	for _, want := range []string{
-		`discod_member_events_total{event="join"} 1`,
-		`discod_member_events_total{event="failure"} 1`,
-		`discod_member_events_total{event="leave"} 1`,
-		`discod_member_events_total{event="reap"} 0`,
-		`discod_member_events_total{event="conflict"} 0`,
-		"# TYPE discod_member_events_total counter",
 		"discod_http_blocked_requests 0",
 		"# TYPE discod_http_blocking_wakeups_total counter",
 		"discod_catalog_index ",
@@ -37,14 +31,18 @@ func TestMetricsPrometheus(t *testing.T) {
 	}
 	// The member gauge is plugin/consulnode's coredns_consulnode_members
 	// (tested there); this package must not serve a second one.
-	if strings.Contains(body, "discod_members") {
-		t.Error("prometheus output has discod_members; the member gauge is coredns_consulnode_members")
+	for _, dup := range []string{"discod_members", "discod_member_events_total"} {
+		if strings.Contains(body, dup) {
+			t.Errorf("prometheus output has %s; the membership metrics are plugin/consulnode's", dup)
+		}
 	}
 }
 
 func TestMetricsJSON(t *testing.T) {
 	ts, a := newTestServer(t)
 	a.Table().Upsert(membership.Member{Name: "far", Addr: netip.MustParseAddr("127.0.4.4"), Datacenter: "dc2", State: membership.StateAlive})
+	a.PublishDelta(catalog.Delta{To: catalog.Version{Epoch: 1, Seq: 1}})
+	a.PublishDelta(catalog.Delta{From: catalog.Version{Epoch: 1, Seq: 1}, To: catalog.Version{Epoch: 1, Seq: 2}})
 	resp, body := get(t, ts.URL+"/v1/agent/metrics")
 	if resp.StatusCode != 200 || resp.Header.Get("Content-Type") != "application/json" {
 		t.Fatalf("status %d, Content-Type %q", resp.StatusCode, resp.Header.Get("Content-Type"))
@@ -75,14 +73,14 @@ func TestMetricsJSON(t *testing.T) {
 	if _, ok := gauge("go_goroutines", map[string]string{}); !ok {
 		t.Error("runtime gauge go_goroutines missing from the JSON")
 	}
-	var joins *SampledValue
+	var published *SampledValue
 	for i, c := range m.Counters {
-		if c.Name == "discod_member_events_total" && c.Labels["event"] == "join" {
-			joins = &m.Counters[i]
+		if c.Name == "discod_records_events_total" && c.Labels["event"] == "published" {
+			published = &m.Counters[i]
 		}
 	}
-	if joins == nil || joins.Count != 2 || joins.Sum != 2 {
-		t.Errorf("counter discod_member_events_total{event=join} = %+v; want Count and Sum 2", joins)
+	if published == nil || published.Count != 2 || published.Sum != 2 {
+		t.Errorf("counter discod_records_events_total{event=published} = %+v; want Count and Sum 2", published)
 	}
 	if m.Points == nil || m.Samples == nil || m.Counters == nil {
 		t.Errorf("Points, Samples and Counters must be arrays, not null: %s", body[:min(len(body), 200)])
@@ -111,9 +109,6 @@ func TestMetricNames(t *testing.T) {
 	a := testAgent(t)
 	reg := prometheus.NewRegistry()
 	s := &Server{Agent: a}
-	if err := reg.Register(&memberCollector{agent: a}); err != nil {
-		t.Fatal(err)
-	}
 	if err := reg.Register(s.blockingCollector()); err != nil {
 		t.Fatal(err)
 	}
@@ -124,8 +119,8 @@ func TestMetricNames(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(mfs) != 9 {
-		t.Fatalf("gathered %d metric families; want 9 (discod_member_events_total, "+
+	if len(mfs) != 8 {
+		t.Fatalf("gathered %d metric families; want 8 ("+
 			"discod_http_blocked_requests, discod_http_blocking_wakeups_total, discod_catalog_index, "+
 			"discod_catalog_services, discod_catalog_instances, discod_records_messages_total, "+
 			"discod_records_bytes_total, discod_records_events_total)", len(mfs))

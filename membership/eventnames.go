@@ -7,8 +7,8 @@ type NamedCount struct {
 }
 
 // Named returns the counts under the names every membership metric uses
-// for them (the event label of discod_member_events_total and of
-// coredns_consulnode_member_events_total), in a fixed order.
+// for them (the event label of coredns_consulnode_member_events_total), in
+// a fixed order.
 func (e EventCounts) Named() []NamedCount {
 	return []NamedCount{
 		{"join", e.Joins}, {"leave", e.Leaves}, {"failure", e.Failures}, {"reap", e.Reaps}, {"conflict", e.Conflicts},

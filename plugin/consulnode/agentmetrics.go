@@ -9,9 +9,10 @@ import (
 )
 
 // memberEventsDesc describes coredns_consulnode_member_events_total, the
-// agent's membership event counters (membership.EventCounts), which
-// discod's HTTP API also serves as discod_member_events_total. The plugin
-// reports them in both modes, for whichever agent it answers from.
+// agent's membership event counters (membership.EventCounts): discod's one
+// copy of them, which its HTTP API serves through the default gatherer.
+// The plugin reports them in both modes, for whichever agent it answers
+// from.
 var memberEventsDesc = prometheus.NewDesc(prometheus.BuildFQName(plugin.Namespace, pluginName, "member_events_total"),
 	"Counter of membership events the gossip agent observed since it started, by event (join, leave, failure, reap, conflict).",
 	[]string{"event"}, nil)
