@@ -7,9 +7,9 @@ import (
 
 func TestAnsweredServices(t *testing.T) {
 	s := NewStore()
-	s.Upsert(node("n1", "10.0.0.1", StateAlive))
-	s.Upsert(node("n2", "10.0.0.2", StateFailed))
-	maint := node("n3", "10.0.0.3", StateAlive)
+	s.Upsert(node("n1", "127.0.5.1", StateAlive))
+	s.Upsert(node("n2", "127.0.5.2", StateFailed))
+	maint := node("n3", "127.0.5.3", StateAlive)
 	maint.Maintenance = "upgrade"
 	s.Upsert(maint)
 	v := Version{Epoch: 1, Seq: 1}
@@ -38,13 +38,13 @@ func TestAnsweredServices(t *testing.T) {
 func TestServiceIndex(t *testing.T) {
 	s := NewStore()
 	before := s.ServiceIndex("web")
-	s.Upsert(node("n1", "10.0.0.1", StateAlive))
+	s.Upsert(node("n1", "127.0.5.1", StateAlive))
 	s.ReplaceRecords("n1", Version{Epoch: 1, Seq: 1}, []Service{{ID: "web", Name: "Web"}}, nil)
 	registered := s.ServiceIndex("web")
 	if registered == before || registered != s.keyIdx[KeyService("web")] {
 		t.Fatalf("ServiceIndex after a registration = %d (was %d); want the key's index %d", registered, before, s.keyIdx[KeyService("web")])
 	}
-	s.Upsert(node("n2", "10.0.0.2", StateAlive)) // another node: not web's
+	s.Upsert(node("n2", "127.0.5.2", StateAlive)) // another node: not web's
 	if got := s.ServiceIndex("web"); got != registered {
 		t.Errorf("ServiceIndex moved on another node's change: %d → %d", registered, got)
 	}

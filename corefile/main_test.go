@@ -15,7 +15,6 @@ import (
 	clog "github.com/coredns/coredns/plugin/pkg/log"
 	"github.com/discod/discod/membership"
 	"github.com/miekg/dns"
-
 )
 
 // This package's tests use 127.0.3.0/24 so that other packages can run at
