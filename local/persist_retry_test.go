@@ -6,37 +6,21 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/discod/discod/catalog"
 	"github.com/discod/discod/servicedef"
+
+	"github.com/discod/discod/internal/testproc"
 )
-
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
 
 // TestPersistRetried: when services.json cannot be written, a
 // registration is in effect (the store has it) and its error says it was
 // not kept; the failure is logged and the write retried until it works.
 func TestPersistRetried(t *testing.T) {
 	dir := t.TempDir()
-	var log lockedBuffer
+	var log testproc.Buffer
 	store := catalog.NewStore()
 	s, err := New(Config{NodeName: "n", Store: store, DataDir: dir, Logger: slog.New(slog.NewTextHandler(&log, nil))})
 	if err != nil {

@@ -6,27 +6,10 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
+
+	"github.com/discod/discod/internal/testproc"
 )
-
-// syncBuffer is a bytes.Buffer safe for a logger and a reader at once.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 // TestTruncatedSnapshot: a peer snapshot (peers.json) cut short does not
 // stop the agent; it is moved aside, never lost, and the warning names
@@ -50,7 +33,7 @@ func TestTruncatedSnapshot(t *testing.T) {
 	if err := os.WriteFile(path, cut, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	var log syncBuffer
+	var log testproc.Buffer
 	c.Logger = slog.New(slog.NewTextHandler(&log, nil))
 	b := newAgent(t, c)
 	_ = b

@@ -87,9 +87,9 @@ func TestServicesRegister(t *testing.T) {
 		stderr string
 		bodies []map[string]any
 	}{
-		{"flags", []string{"-name=web", "-port=80", "-id=web1", "-tag=a", "-tag=b", "-address=10.0.0.1", "-meta", "v=1"}, 0,
+		{"flags", []string{"-name=web", "-port=80", "-id=web1", "-tag=a", "-tag=b", "-address=127.0.6.1", "-meta", "v=1"}, 0,
 			"Registered service: web\n", "", []map[string]any{{"ID": "web1", "Name": "web", "Port": 80.0, "Tags": []any{"a", "b"},
-				"Address": "10.0.0.1", "Meta": map[string]any{"v": "1"}}}},
+				"Address": "127.0.6.1", "Meta": map[string]any{"v": "1"}}}},
 		{"JSON file", []string{jsonFile}, 0, "Registered service: web\n", "", []map[string]any{{"ID": "web", "Name": "web", "Port": 80.0,
 			"Tags": []any{"rails"}, "Checks": []any{map[string]any{"CheckID": "service:web", "Name": "Service 'web' check",
 				"HTTP": "http://localhost/health", "Interval": "10s", "Timeout": "10s", "Status": "critical"}}}}},
@@ -166,11 +166,11 @@ func TestCatalogCommands(t *testing.T) {
 		"/v1/catalog/node/n1": `{"Node": {"Node": "n1"}, "Services": {"web1": {"ID": "web1", "Service": "web", "Tags": ["b"]},
 			"web2": {"ID": "web2", "Service": "web", "Tags": ["a", "b"]}, "db": {"ID": "db", "Service": "db", "Tags": null}}}`,
 		"/v1/catalog/node/none": `null`,
-		"/v1/catalog/nodes": `[{"ID": "0e1bc5a7-0c5e-4c1d-8d4d-1b2c3d4e5f60", "Node": "agent-one", "Address": "172.20.20.10", "Datacenter": "dc1",
-			"TaggedAddresses": {"lan": "172.20.20.10", "wan": "172.20.20.10"}, "Meta": {"rack": "r1"}},
-			{"ID": "", "Node": "agent-two", "Address": "172.20.20.11", "Datacenter": "dc1"}]`,
-		"/v1/catalog/service/web": `[{"ID": "0e1bc5a7-0c5e-4c1d-8d4d-1b2c3d4e5f60", "Node": "agent-one", "Address": "172.20.20.10", "Datacenter": "dc1",
-			"TaggedAddresses": {"lan": "172.20.20.10"}, "NodeMeta": {"rack": "r1"}, "ServiceID": "web", "ServiceName": "web"}]`,
+		"/v1/catalog/nodes": `[{"ID": "0e1bc5a7-0c5e-4c1d-8d4d-1b2c3d4e5f60", "Node": "agent-one", "Address": "127.0.60.110", "Datacenter": "dc1",
+			"TaggedAddresses": {"lan": "127.0.60.110", "wan": "127.0.60.110"}, "Meta": {"rack": "r1"}},
+			{"ID": "", "Node": "agent-two", "Address": "127.0.60.111", "Datacenter": "dc1"}]`,
+		"/v1/catalog/service/web": `[{"ID": "0e1bc5a7-0c5e-4c1d-8d4d-1b2c3d4e5f60", "Node": "agent-one", "Address": "127.0.60.110", "Datacenter": "dc1",
+			"TaggedAddresses": {"lan": "127.0.60.110"}, "NodeMeta": {"rack": "r1"}, "ServiceID": "web", "ServiceName": "web"}]`,
 		"/v1/catalog/service/nothing": `[]`,
 	}
 	tests := []struct {
@@ -187,14 +187,14 @@ func TestCatalogCommands(t *testing.T) {
 		{"services of an unknown node", []string{"catalog", "services", "-node=none"}, "",
 			"No services match the given query - try expanding your search.\n", nil},
 		{"nodes", []string{"catalog", "nodes"},
-			"Node       ID        Address       DC\nagent-one  0e1bc5a7  172.20.20.10  dc1\nagent-two            172.20.20.11  dc1\n", "",
+			"Node       ID        Address       DC\nagent-one  0e1bc5a7  127.0.60.110  dc1\nagent-two            127.0.60.111  dc1\n", "",
 			[]string{"GET /v1/catalog/nodes"}},
 		{"nodes -detailed", []string{"catalog", "nodes", "-detailed"},
 			"Node       ID                                    Address       DC   TaggedAddresses                     Meta\n" +
-				"agent-one  0e1bc5a7-0c5e-4c1d-8d4d-1b2c3d4e5f60  172.20.20.10  dc1  lan=172.20.20.10, wan=172.20.20.10  rack=r1\n" +
-				"agent-two                                        172.20.20.11  dc1\n", "", nil},
+				"agent-one  0e1bc5a7-0c5e-4c1d-8d4d-1b2c3d4e5f60  127.0.60.110  dc1  lan=127.0.60.110, wan=127.0.60.110  rack=r1\n" +
+				"agent-two                                        127.0.60.111  dc1\n", "", nil},
 		{"nodes -service", []string{"catalog", "nodes", "-service=web"},
-			"Node       ID        Address       DC\nagent-one  0e1bc5a7  172.20.20.10  dc1\n", "", []string{"GET /v1/catalog/service/web"}},
+			"Node       ID        Address       DC\nagent-one  0e1bc5a7  127.0.60.110  dc1\n", "", []string{"GET /v1/catalog/service/web"}},
 		{"nodes of no service", []string{"catalog", "nodes", "-service=nothing"}, "",
 			"No nodes match the given query - try expanding your search.\n", nil},
 	}
