@@ -46,6 +46,10 @@ func (s *State) RegisterExternal(reg ExternalRegistration) error {
 	case reg.Service != nil && reg.Service.Name == "":
 		return errorf(ErrInvalid, "Must provide service name")
 	}
+	if len(reg.Checks) > s.cfg.MaxChecks {
+		// Refused before the checks are merged one by one.
+		return errorf(ErrLimit, "external node %q: %d checks in one registration: the agent's limit is %d checks", reg.Node, len(reg.Checks), s.cfg.MaxChecks)
+	}
 	if err := s.externalNameFree(reg.Node); err != nil {
 		return err
 	}

@@ -63,6 +63,12 @@ func TestRegisterExternalRefusals(t *testing.T) {
 		if err := s.AddService(servicedef.Service{Name: "own-2"}, false); !errors.Is(err, ErrLimit) {
 			t.Fatalf("own service past the limit: err = %v, want ErrLimit", err)
 		}
+		many := rdsReg()
+		many.Service = nil
+		many.Checks = make([]catalog.Check, DefaultMaxChecks+1)
+		if err := s.RegisterExternal(many); !errors.Is(err, ErrLimit) {
+			t.Fatalf("%d checks at once: err = %v, want ErrLimit", len(many.Checks), err)
+		}
 	})
 	if got := store.ExternalNodes("node-a"); len(got) != 1 || len(got[0].Services) != 1 {
 		t.Fatalf("a refused registration changed the records: %+v", got)
