@@ -4,9 +4,11 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/netip"
 	"strings"
 	"testing"
 
+	"github.com/discod/discod/local"
 	"github.com/hashicorp/consul/api"
 )
 
@@ -120,5 +122,43 @@ func TestCatalogRegisterRefusals(t *testing.T) {
 				t.Fatalf("%d %s; want 400 with %q", rec.Code, body, tt.want)
 			}
 		})
+	}
+}
+
+// TestCatalogWritesNeedTheToken: the catalog writes follow the write-token
+// rule of every other write.
+func TestCatalogWritesNeedTheToken(t *testing.T) {
+	a := conformanceAgent(t, "tok-one", "127.0.0.176")
+	st, err := local.New(local.Config{NodeName: "tok-one", Store: a.Table()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	s := &Server{Agent: a, Version: "test", Domain: "consul.", ListenAddr: netip.MustParseAddr("127.0.0.176"), Token: "s3cret", Local: st}
+	h := s.Handler()
+	for _, tt := range []struct {
+		path, body, token string
+		code              int
+	}{
+		{"/v1/catalog/register", `{"Node":"rds-1","Address":"10.0.0.5"}`, "", http.StatusForbidden},
+		{"/v1/catalog/register", `{"Node":"rds-1","Address":"10.0.0.5"}`, "wrong", http.StatusForbidden},
+		{"/v1/catalog/register", `{"Node":"rds-1","Address":"10.0.0.5"}`, "s3cret", http.StatusOK},
+		{"/v1/catalog/deregister", `{"Node":"rds-1"}`, "", http.StatusForbidden},
+		{"/v1/catalog/deregister", `{"Node":"rds-1"}`, "s3cret", http.StatusOK},
+	} {
+		before := len(st.ExternalNodes())
+		req := httptest.NewRequest(http.MethodPut, tt.path, strings.NewReader(tt.body))
+		req.RemoteAddr = "127.0.0.1:40000"
+		if tt.token != "" {
+			req.Header.Set(TokenHeader, tt.token)
+		}
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		if rec.Code != tt.code {
+			t.Fatalf("%s with token %q: %d %s; want %d", tt.path, tt.token, rec.Code, rec.Body.String(), tt.code)
+		}
+		if tt.code == http.StatusForbidden && len(st.ExternalNodes()) != before {
+			t.Fatalf("%s refused with 403 but changed the external nodes", tt.path)
+		}
 	}
 }
