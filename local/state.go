@@ -98,7 +98,10 @@ type State struct {
 	// What was last written to the store, by ID.
 	pubServices map[string]catalog.Service
 	pubChecks   map[string]catalog.Check
-	queue       []catalog.Delta // to publish once mu is released
+	// external holds the external nodes this agent owns, by lower-case
+	// name (external.go); pubExternal what was last written of them.
+	external, pubExternal map[string]catalog.ExternalNode
+	queue                 []catalog.Delta // to publish once mu is released
 
 	changed chan struct{} // closed and replaced at every change
 	// unsaved is set while the persistence file is behind the state (a
@@ -171,6 +174,7 @@ func New(cfg Config) (*State, error) {
 		services: map[string]*service{}, checks: map[string]*check{},
 		maint: map[string]string{}, restored: map[string]ttlState{},
 		pubServices: map[string]catalog.Service{}, pubChecks: map[string]catalog.Check{},
+		external: map[string]catalog.ExternalNode{}, pubExternal: map[string]catalog.ExternalNode{},
 		changed: make(chan struct{}), stop: make(chan struct{}),
 	}
 	s.epoch = uint64(max(time.Now().UnixNano(), 1))
@@ -288,7 +292,8 @@ func (s *State) commitLocked(force bool) {
 			d.DeleteChecks = append(d.DeleteChecks, id)
 		}
 	}
-	if !force && len(d.Services)+len(d.Checks)+len(d.DeleteServices)+len(d.DeleteChecks) == 0 {
+	nextExternal := s.externalDelta(&d, s.pubExternal)
+	if !force && len(d.Services)+len(d.Checks)+len(d.DeleteServices)+len(d.DeleteChecks)+len(d.Nodes)+len(d.DeleteNodes) == 0 {
 		return
 	}
 	s.version = catalog.Version{Epoch: s.epoch, Seq: s.version.Seq + 1}
@@ -296,8 +301,8 @@ func (s *State) commitLocked(force bool) {
 		d.From = catalog.Version{}
 	}
 	d.To = s.version
-	s.pubServices, s.pubChecks = keepS, keepC
-	if !s.cfg.Store.ReplaceRecords(s.cfg.NodeName, s.version, svcs, checks) {
+	s.pubServices, s.pubChecks, s.pubExternal = keepS, keepC, nextExternal
+	if !s.cfg.Store.ReplaceRecordSet(s.cfg.NodeName, s.version, svcs, checks, s.externalRows()) {
 		s.log.Warn("the catalog holds a newer version of this node's records than this run's; the change is published but not stored",
 			"version", s.version, "held", s.cfg.Store.RecordsVersion(s.cfg.NodeName))
 	}
