@@ -3,6 +3,8 @@ package corefile
 import (
 	"runtime"
 	"runtime/metrics"
+	"strconv"
+	"sync"
 	"testing"
 )
 
@@ -64,6 +66,42 @@ func TestStartOptionsReserve(t *testing.T) {
 			defer reserve.mu.Unlock()
 			if reserve.stop != nil {
 				t.Error("the reserve is still held after Stop")
+			}
+		})
+	}
+}
+
+// TestStackReserveDilution measures what the reserve is worth in a
+// process with many idle goroutines of its own (parked blocking HTTP
+// reads, check runners): the starting stack with the reserve, once it
+// has followed, and N shallow parked goroutines, for N up to 10,000. It
+// checks that the starting stack stays at 8 KiB or more up to 2,000 (the
+// deep part covers about 2,500); the figures it logs are in
+// docs/PERFORMANCE.md ("The stack reserve with many goroutines"):
+//
+//	go test -count=1 -run TestStackReserveDilution -v ./corefile/
+func TestStackReserveDilution(t *testing.T) {
+	startReserve()
+	defer stopReserve()
+	for _, n := range []int{0, 100, 500, 1000, 2000, 3000, 10000} {
+		t.Run(strconv.Itoa(n), func(t *testing.T) {
+			stop := make(chan struct{})
+			var wg sync.WaitGroup
+			for range n {
+				wg.Add(1)
+				go func() { defer wg.Done(); <-stop }()
+			}
+			adjustReserve() // what the follower does every reserveFollow
+			reserve.mu.Lock()
+			deep := len(reserve.deep)
+			reserve.mu.Unlock()
+			runtime.GC()
+			got := startingStack(t)
+			close(stop)
+			wg.Wait()
+			t.Logf("reserve of %d + %d deep, %d parked goroutines: starting stack %d KiB", reserveGoroutines, deep, n, got>>10)
+			if n <= 2000 && got < 8<<10 {
+				t.Errorf("starting stack with %d parked goroutines = %d bytes; want at least 8 KiB", n, got)
 			}
 		})
 	}
