@@ -124,7 +124,7 @@ func (w *world) summary() string {
 	tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "event\tcount\tconverged\tp50\tmax\t")
 	var kinds []string
-	for _, k := range append(append([]string{"start", kindLeft}, faultKinds...), flipKinds...) {
+	for _, k := range append(append([]string{"start", kindLeft, kindDiskMem}, faultKinds...), flipKinds...) {
 		if len(s.conv[k])+s.failed[k] > 0 {
 			kinds = append(kinds, k)
 		}
