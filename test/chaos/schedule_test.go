@@ -193,7 +193,7 @@ func (w *world) fault(kind string) {
 		d, healed = w.diskFault(s, how, hold)
 		detail += d
 	}
-	w.t.Logf("chaos: %s (%s, held %v)", kind, detail, hold.Round(100*time.Millisecond))
+	w.t.Logf("chaos: %s %s (%s, held %v)", stamp(), kind, detail, hold.Round(100*time.Millisecond))
 	w.converge(kind, healed, nil)
 	w.settle()
 }
@@ -246,7 +246,7 @@ func (w *world) flip(kind string) {
 	case kindDeregister:
 		detail = fmt.Sprintf("%d deregistered", w.deregisterSome(1+w.rng.IntN(2)))
 	}
-	w.t.Logf("chaos: %s (%s)", kind, detail)
+	w.t.Logf("chaos: %s %s (%s)", stamp(), kind, detail)
 	w.converge(kind, at, nil)
 	w.settle()
 }
@@ -327,3 +327,7 @@ func chosen(k string) bool {
 	}
 	return false
 }
+
+// stamp is the time of day (UTC) in the test's log lines, to find the
+// same moment in the agents' logs.
+func stamp() string { return time.Now().UTC().Format("15:04:05.0") }

@@ -63,7 +63,7 @@ func (s *stats) track(d []diff, steady bool, gap time.Duration) {
 		s.wrong += gap
 		s.wrongN++
 		if len(s.wrongEx) < 5 {
-			s.wrongEx = append(s.wrongEx, fmt.Sprintf("%s: got %s, want %s", d[0].key, d[0].got, d[0].want))
+			s.wrongEx = append(s.wrongEx, fmt.Sprintf("%s %s: got %s, want %s", stamp(), d[0].key, d[0].got, d[0].want))
 		}
 	}
 }

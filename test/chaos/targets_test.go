@@ -221,22 +221,30 @@ type ttlFeed struct {
 	fed     atomic.Bool
 }
 
-// feeder passes every fed TTL check once a second until ctx ends. Errors
-// (an agent that is down) are ignored: the truth only says what the
-// feeder means.
+// feeder passes every fed TTL check once a second until ctx ends, each
+// check from its own goroutine, so that an agent slow to answer (frozen,
+// cut off) does not delay the others' feeding past their TTL. A request
+// gets 2 s. Errors (an agent that is down) are ignored: the truth only
+// says what the feeder means.
 func (w *world) feeder(ctx context.Context, feeds []*ttlFeed) {
-	tick := time.NewTicker(time.Second)
-	defer tick.Stop()
-	for {
-		for _, f := range feeds {
-			if f.fed.Load() {
-				_ = w.client(f.s.IP()).Agent().UpdateTTL(f.checkID, "fed by the chaos test", api.HealthPassing)
+	var wg sync.WaitGroup
+	for _, f := range feeds {
+		wg.Go(func() {
+			tick := time.NewTicker(time.Second)
+			defer tick.Stop()
+			for {
+				if f.fed.Load() {
+					rctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+					_ = w.client(f.s.IP()).Agent().UpdateTTLOpts(f.checkID, "fed by the chaos test", api.HealthPassing, (&api.QueryOptions{}).WithContext(rctx))
+					cancel()
+				}
+				select {
+				case <-ctx.Done():
+					return
+				case <-tick.C:
+				}
 			}
-		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-tick.C:
-		}
+		})
 	}
+	wg.Wait()
 }
