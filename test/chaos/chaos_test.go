@@ -222,7 +222,7 @@ func (w *world) finish() {
 	for _, p := range w.c.logProblems() {
 		w.t.Errorf("%s", p)
 	}
-	if w.t.Failed() || w.long {
+	if w.t.Failed() || w.long || w.st.wrongAfter() {
 		dir, err := w.c.saveLogs(w.seed)
 		if err != nil {
 			w.t.Errorf("saving the agents' logs: %v", err)

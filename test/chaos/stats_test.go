@@ -94,6 +94,14 @@ func (s *stats) crash() {
 	s.nfail++
 }
 
+// wrongAfter reports whether any answer was wrong after a convergence
+// (then the agents' logs are kept, to find the moment in them).
+func (s *stats) wrongAfter() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.wrongN > 0
+}
+
 func (s *stats) failures() int {
 	s.mu.Lock()
 	defer s.mu.Unlock()

@@ -232,11 +232,25 @@ func (w *world) feeder(ctx context.Context, feeds []*ttlFeed) {
 		wg.Go(func() {
 			tick := time.NewTicker(time.Second)
 			defer tick.Stop()
+			lastOK, failed := time.Now(), 0
 			for {
 				if f.fed.Load() {
 					rctx, cancel := context.WithTimeout(ctx, 2*time.Second)
-					_ = w.client(f.s.IP()).Agent().UpdateTTLOpts(f.checkID, "fed by the chaos test", api.HealthPassing, (&api.QueryOptions{}).WithContext(rctx))
+					err := w.client(f.s.IP()).Agent().UpdateTTLOpts(f.checkID, "fed by the chaos test", api.HealthPassing, (&api.QueryOptions{}).WithContext(rctx))
 					cancel()
+					switch {
+					case err != nil:
+						failed++
+					case time.Since(lastOK) > 4*time.Second && ctx.Err() == nil:
+						// Not a failure (the agent may have been down), but
+						// what explains a TTL check going critical.
+						w.t.Logf("chaos: %s TTL %s on %s fed again after %v (%d requests failed)", stamp(), f.checkID, f.s.name, time.Since(lastOK).Round(100*time.Millisecond), failed)
+						fallthrough
+					default:
+						lastOK, failed = time.Now(), 0
+					}
+				} else {
+					lastOK, failed = time.Now(), 0
 				}
 				select {
 				case <-ctx.Done():
