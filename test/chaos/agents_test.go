@@ -22,13 +22,15 @@ import (
 type slot struct {
 	i       int
 	name    string
+	dc      string // "dc1" or "dc2"
 	server  bool
 	watched bool       // the watchers talk to it: it keeps its address
 	ipMu    sync.Mutex // guards ip
 	ip      string     // current address; changed only between runs
 	dataDir string
 	confDir string
-	proc    *proc // the current run
+	disk    *diskNS // the data dir's tmpfs in a mount namespace, or nil
+	proc    *proc   // the current run
 	runs    int
 }
 
@@ -60,13 +62,28 @@ type cluster struct {
 }
 
 // nodeNames are the slots' names: mixed case on purpose (DNS does not see
-// case; the catalog keeps it).
-var nodeNames = []string{"Core-0", "Web-1", "web-2", "Db-3", "CACHE-4", "edge-5"}
+// case; the catalog keeps it). The first six are dc1, the others dc2
+// (with -dcs 2); slot 6 is dc2's server.
+var nodeNames = []string{"Core-0", "Web-1", "web-2", "Db-3", "CACHE-4", "edge-5", "DC2-Core-6", "dc2-Web-7", "Dc2-app-8"}
 
-func newCluster(w *world) *cluster {
+// dc1Slots is how many slots dc1 has.
+const dc1Slots = 6
+
+// diskSlots are the slots whose data dir is a tmpfs in a mount namespace
+// (when the machine allows it), for the data-dir faults.
+var diskSlots = []int{3, 8}
+
+func newCluster(w *world, dcs int) *cluster {
 	c := &cluster{w: w}
-	for i, name := range nodeNames {
-		s := &slot{i: i, name: name, server: i == 0, watched: i == 1, ip: fmt.Sprintf("127.0.0.%d", 100+i)}
+	n := dc1Slots
+	if dcs == 2 {
+		n = len(nodeNames)
+	}
+	for i, name := range nodeNames[:n] {
+		s := &slot{i: i, name: name, dc: "dc1", server: i == 0 || i == dc1Slots, watched: i == 1, ip: fmt.Sprintf("127.0.0.%d", 100+i)}
+		if i >= dc1Slots {
+			s.dc = "dc2"
+		}
 		s.dataDir = w.t.TempDir()
 		s.confDir = w.t.TempDir()
 		c.slots = append(c.slots, s)
@@ -87,12 +104,39 @@ func (c *cluster) writeConfig(s *slot, svcs []map[string]any) error {
 }
 
 // joinAddrs are the -retry-join targets of s: the server and Web-1, or
-// Web-1 and Db-3 for the server itself.
+// Web-1 and Db-3 for the server itself; in dc2, its server and dc2-Web-7.
 func (c *cluster) joinAddrs(s *slot) []string {
+	order := []int{0, 1, 3}
+	if s.dc == "dc2" {
+		order = []int{6, 7, 8}
+	}
 	var out []string
-	for _, j := range []int{0, 1, 3} {
+	for _, j := range order {
 		if j != s.i && len(out) < 2 {
 			out = append(out, c.slots[j].IP())
+		}
+	}
+	return out
+}
+
+// wanJoin is the -retry-join-wan target of a server: the other
+// datacenter's server, or "" with one datacenter.
+func (c *cluster) wanJoin(s *slot) string {
+	if !s.server || len(c.slots) <= dc1Slots {
+		return ""
+	}
+	if s.dc == "dc1" {
+		return c.slots[dc1Slots].IP()
+	}
+	return c.slots[0].IP()
+}
+
+// dcSlots returns the slots of datacenter dc.
+func (c *cluster) dcSlots(dc string) []*slot {
+	var out []*slot
+	for _, s := range c.slots {
+		if s.dc == dc {
+			out = append(out, s)
 		}
 	}
 	return out
@@ -102,16 +146,25 @@ func (c *cluster) joinAddrs(s *slot) []string {
 // API answers.
 func (c *cluster) start(s *slot) error {
 	ip := s.IP()
-	args := []string{"agent", "-node=" + s.name, "-bind=" + ip, "-client=" + ip,
-		"-data-dir=" + s.dataDir, "-config-dir=" + s.confDir}
+	args := []string{"agent", "-node=" + s.name, "-datacenter=" + s.dc, "-bind=" + ip, "-client=" + ip,
+		"-data-dir=" + s.dataDir, "-config-dir=" + s.confDir, "-enable-local-script-checks"}
 	if s.server {
 		args = append(args, "-server")
+	}
+	if a := c.wanJoin(s); a != "" {
+		args = append(args, "-retry-join-wan="+a)
 	}
 	for _, a := range c.joinAddrs(s) {
 		args = append(args, "-retry-join="+a)
 	}
 	s.runs++
-	p, err := testproc.Start(fmt.Sprintf("%s run %d on %s", s.name, s.runs, ip), exec.Command(discodBin, args...))
+	cmd := exec.Command(discodBin, args...)
+	if s.disk != nil {
+		cmd = s.disk.command(discodBin, args...)
+	}
+	// Failures in the WAN pool are detected in seconds, not tens of them.
+	cmd.Env = append(os.Environ(), "DISCOD_WAN_PROFILE=local")
+	p, err := testproc.Start(fmt.Sprintf("%s run %d on %s", s.name, s.runs, ip), cmd)
 	if err != nil {
 		return err
 	}
@@ -202,9 +255,26 @@ func (c *cluster) moveAddr(s *slot) {
 	s.ip, c.free = c.free[0], append(c.free[1:], old)
 }
 
-// freshDataDir gives s an empty data dir (the slot must not run).
+// freshDataDir gives s an empty data dir (the slot must not run); a data
+// dir in a mount namespace is emptied in place.
 func (c *cluster) freshDataDir(s *slot) {
+	if s.disk != nil {
+		if err := s.disk.empty(); err != nil {
+			c.w.errorf("emptying the data dir of %s: %v", s.name, err)
+		}
+		return
+	}
 	s.dataDir = c.w.t.TempDir()
+}
+
+// dataPath is the path, as the test process sees it, of file name in the
+// data dir of s: through /proc/PID/root for a data dir in a mount
+// namespace.
+func (s *slot) dataPath(name string) string {
+	if s.disk != nil {
+		return s.disk.path(name)
+	}
+	return filepath.Join(s.dataDir, name)
 }
 
 // takeCrashes returns the crashes recorded since the last call.

@@ -27,13 +27,16 @@ type world struct {
 	long      bool
 	c         *cluster
 	truth     *truth
-	targets   []*target
+	targets   []*target            // HTTP 0–3 and TCP 4–7, then extra
+	extra     map[string][]*target // gRPC, UDP, script and dc2's HTTP targets by kind
 	feeds     []*ttlFeed
 	caps      caps
 	watch     *watchers
 	httpc     *http.Client
 	canSplit  bool
 	noSplit   string // why partitions do not run
+	canDisk   bool
+	noDisk    string // why the data-dir faults do not run
 	st        *stats
 	seq       int // registrations made, for IDs and ports
 	pending   []*inst
@@ -75,6 +78,9 @@ func TestChaos(t *testing.T) {
 	if !*flagRace {
 		repro += " -race-agents=false"
 	}
+	if *flagDCs != 2 {
+		repro += fmt.Sprintf(" -dcs %d", *flagDCs)
+	}
 	t.Logf("chaos: seed %d, schedule %v; reproduce with: %s", seed, dur, repro)
 	w := &world{t: t, seed: seed, long: long, rng: rand.New(rand.NewPCG(uint64(seed), 0x15)), truth: newTruth(), st: newStats(),
 		httpc: &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{
@@ -110,7 +116,21 @@ func (w *world) setup() {
 		t.Cleanup(func() { _ = tg.set(false) })
 		w.targets = append(w.targets, tg)
 	}
-	w.c = newCluster(w)
+	w.extra = map[string][]*target{}
+	scripts := t.TempDir()
+	for k, kind := range []string{"grpc", "grpc", "udp", "udp", "script", "script", "http"} {
+		tg := newExtraTarget(k, kind, scripts)
+		if err := tg.set(true); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(tg.close)
+		w.extra[kind] = append(w.extra[kind], tg)
+	}
+	if *flagDCs != 1 && *flagDCs != 2 {
+		t.Fatalf("-dcs %d: want 1 or 2", *flagDCs)
+	}
+	w.c = newCluster(w, *flagDCs)
+	w.setupDisks()
 	t.Cleanup(w.c.stopAll)
 	for _, s := range w.c.slots {
 		var defs []map[string]any
@@ -144,6 +164,20 @@ func (w *world) setup() {
 		if s.i == 4 {
 			h, c := w.targets[3], w.targets[6]
 			file("cache", "cache", 6379, []string{"kv"}, []probe{{target: h}, {target: c}}, h.checkDef("cache-http"), c.checkDef("cache-tcp"))
+		}
+		// The later check kinds, one of each per datacenter.
+		extra := map[int]struct {
+			name, kind string
+			k          int
+		}{3: {"rpc", "grpc", 0}, 6: {"rpc", "grpc", 1}, 5: {"syslog", "udp", 0}, 8: {"syslog", "udp", 1},
+			1: {"job", "script", 0}, 7: {"job", "script", 1}}
+		if x, ok := extra[s.i]; ok {
+			tg := w.extra[x.kind][x.k]
+			file(x.name, x.name, 7000+x.k, []string{x.kind}, []probe{{target: tg}}, tg.checkDef(x.name+"-"+x.kind))
+		}
+		if s.i == 7 {
+			tg := w.extra["http"][0]
+			file("web", "web", 8080, []string{"v2"}, []probe{{target: tg}}, tg.checkDef("web-http"))
 		}
 		if err := w.c.writeConfig(s, defs); err != nil {
 			t.Fatal(err)
@@ -188,7 +222,7 @@ func (w *world) finish() {
 	for _, p := range w.c.logProblems() {
 		w.t.Errorf("%s", p)
 	}
-	if w.t.Failed() || w.long {
+	if w.t.Failed() || w.long || w.st.wrongAfter() {
 		dir, err := w.c.saveLogs(w.seed)
 		if err != nil {
 			w.t.Errorf("saving the agents' logs: %v", err)

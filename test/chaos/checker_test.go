@@ -235,9 +235,67 @@ func healthString(es []*api.ServiceEntry, err error) string {
 	return joinSorted(out)
 }
 
-// observeAll asks every agent at once and adds the watchers' last
-// deliveries.
-func (w *world) observeAll(e *expect, gone map[*slot]bool) []diff {
+// crossAskers are the dc1 slots that are also asked about dc2: the
+// server and a client (which forwards through the server).
+var crossAskers = []int{0, 1}
+
+// observeCross asks the dc1 agent s about dc2 — its nodes by DNS, every
+// service name's A and SRV records in dc2, and the catalog of dc2 through
+// ?dc=dc2 — and returns the answers that differ from dc2's truth e.
+func (w *world) observeCross(s *slot, e *expect) []diff {
+	ip := s.IP()
+	var out []diff
+	check := func(key, got, want string) {
+		w.questions.Add(1)
+		if got != want {
+			out = append(out, diff{key: s.name + " →dc2 " + key, got: got, want: want})
+		}
+	}
+	for _, node := range slices.Sorted(maps.Keys(e.nodeA)) {
+		r, err := w.dnsQuery(ip, node+".node.dc2.consul.", dns.TypeA)
+		check("DNS A "+node+".node.dc2", dnsAnswer(r, err), e.nodeA[node])
+	}
+	if w.caps.dnsServices {
+		for _, name := range slices.Sorted(maps.Keys(e.a)) {
+			r, err := w.dnsQuery(ip, name+".service.dc2.consul.", dns.TypeA)
+			check("DNS A "+name+".service.dc2", dnsAnswer(r, err), e.a[name])
+			if want, ok := e.srv[name]; ok {
+				r, err := w.dnsQuery(ip, name+".service.dc2.consul.", dns.TypeSRV)
+				check("DNS SRV "+name+".service.dc2", dnsAnswer(r, err), want)
+			}
+		}
+	}
+	if w.caps.catalogService {
+		c := w.client(ip)
+		for _, name := range slices.Sorted(maps.Keys(e.catalog)) {
+			got, _, err := c.Catalog().Service(name, "", &api.QueryOptions{Datacenter: "dc2"})
+			check("/v1/catalog/service/"+name+"?dc=dc2", catalogString(got, err, e.dead), e.catalog[name])
+		}
+	}
+	return out
+}
+
+// expects is the truth of every datacenter.
+func (w *world) expects(gone map[*slot]bool) map[string]*expect {
+	out := map[string]*expect{}
+	for _, dc := range []string{"dc1", "dc2"} {
+		if slots := w.c.dcSlots(dc); len(slots) > 0 {
+			out[dc] = w.truth.expect(dc, slots, gone)
+		}
+	}
+	return out
+}
+
+// observeAll asks every agent at once (the dc1 cross askers about dc2
+// too) and adds the watchers' last deliveries.
+func (w *world) observeAll(gone map[*slot]bool) []diff {
+	es := w.expects(gone)
+	// A server that has left takes the path between the datacenters with
+	// it until it is back: dc2 is asked about once it is.
+	cross := es["dc2"] != nil
+	for s := range gone {
+		cross = cross && !s.server
+	}
 	var mu sync.Mutex
 	var all []diff
 	var wg sync.WaitGroup
@@ -246,7 +304,10 @@ func (w *world) observeAll(e *expect, gone map[*slot]bool) []diff {
 			continue
 		}
 		wg.Go(func() {
-			d := w.observe(s, e)
+			d := w.observe(s, es[s.dc])
+			if cross && slices.Contains(crossAskers, s.i) {
+				d = append(d, w.observeCross(s, es["dc2"])...)
+			}
 			mu.Lock()
 			all = append(all, d...)
 			mu.Unlock()
@@ -254,7 +315,7 @@ func (w *world) observeAll(e *expect, gone map[*slot]bool) []diff {
 	}
 	wg.Wait()
 	if w.watch != nil && !gone[w.c.slots[1]] {
-		all = append(all, w.watch.diffs(e)...)
+		all = append(all, w.watch.diffs(es["dc1"])...)
 	}
 	sort.Slice(all, func(i, j int) bool { return all[i].key < all[j].key })
 	return all

@@ -3,7 +3,6 @@ package chaos
 import (
 	"fmt"
 	"os"
-	"path/filepath"
 	"strings"
 	"time"
 
@@ -166,7 +165,7 @@ func (w *world) resolvePending() {
 // loses the API registrations; the caller then starts the agent.
 func (w *world) truncated(s *slot) string {
 	w.c.kill(s)
-	path := filepath.Join(s.dataDir, "services.json")
+	path := s.dataPath("services.json")
 	b, err := os.ReadFile(path)
 	if err != nil {
 		w.errorf("%s: %v", kindTruncate, err)

@@ -63,7 +63,7 @@ func (s *stats) track(d []diff, steady bool, gap time.Duration) {
 		s.wrong += gap
 		s.wrongN++
 		if len(s.wrongEx) < 5 {
-			s.wrongEx = append(s.wrongEx, fmt.Sprintf("%s: got %s, want %s", d[0].key, d[0].got, d[0].want))
+			s.wrongEx = append(s.wrongEx, fmt.Sprintf("%s %s: got %s, want %s", stamp(), d[0].key, d[0].got, d[0].want))
 		}
 	}
 }
@@ -92,6 +92,14 @@ func (s *stats) crash() {
 	defer s.mu.Unlock()
 	s.crashes++
 	s.nfail++
+}
+
+// wrongAfter reports whether any answer was wrong after a convergence
+// (then the agents' logs are kept, to find the moment in them).
+func (s *stats) wrongAfter() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.wrongN > 0
 }
 
 func (s *stats) failures() int {
@@ -124,7 +132,7 @@ func (w *world) summary() string {
 	tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "event\tcount\tconverged\tp50\tmax\t")
 	var kinds []string
-	for _, k := range append(append([]string{"start", kindLeft}, faultKinds...), flipKinds...) {
+	for _, k := range append(append([]string{"start", kindLeft, kindDiskMem}, faultKinds...), flipKinds...) {
 		if len(s.conv[k])+s.failed[k] > 0 {
 			kinds = append(kinds, k)
 		}

@@ -110,10 +110,11 @@ type expect struct {
 // watchedService is the service whose health a watcher follows.
 const watchedService = "web"
 
-// expect computes the answers; the slots in gone have left the cluster
+// expect computes the answers of datacenter dc, whose slots are slots;
+// the slots in gone have left the cluster
 // (a graceful leave): their node names are NXDOMAIN and their instances
 // are nowhere.
-func (t *truth) expect(slots []*slot, gone map[*slot]bool) *expect {
+func (t *truth) expect(dc string, slots []*slot, gone map[*slot]bool) *expect {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	e := &expect{nodeA: map[string]string{}, a: map[string]string{}, srv: map[string]string{},
@@ -135,7 +136,7 @@ func (t *truth) expect(slots []*slot, gone map[*slot]bool) *expect {
 	cat := map[string][]string{}
 	health := map[string][]string{}
 	for _, in := range t.insts {
-		if gone[in.s] {
+		if gone[in.s] || in.s.dc != dc {
 			continue
 		}
 		if tags[in.name] == nil {
@@ -151,7 +152,7 @@ func (t *truth) expect(slots []*slot, gone map[*slot]bool) *expect {
 				addrs[in.name] = map[string]bool{}
 			}
 			addrs[in.name][in.s.IP()] = true
-			srv[in.name] = append(srv[in.name], fmt.Sprintf("%d %s.node.dc1.consul.", in.port, strings.ToLower(in.s.name)))
+			srv[in.name] = append(srv[in.name], fmt.Sprintf("%d %s.node.%s.consul.", in.port, strings.ToLower(in.s.name), dc))
 		}
 	}
 	for name := range t.names {
