@@ -48,7 +48,7 @@ stock-coredns:
 	DISCOD_STOCK_COREDNS=1 $(GO) test -count=1 -timeout 30m -v ./test/stockcoredns/
 
 # The randomized fault schedule (test/chaos, docs/RELIABILITY.md): ten
-# minutes of seeded faults against six agents, with the checker's table at
+# minutes of seeded faults against nine agents in two datacenters, with the checker's table at
 # the end. SEED=N replays a schedule; DURATION changes its length.
 SEED ?= 0
 DURATION ?= 10m
