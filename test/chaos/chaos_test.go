@@ -118,7 +118,7 @@ func (w *world) setup() {
 	}
 	w.extra = map[string][]*target{}
 	scripts := t.TempDir()
-	for k, kind := range []string{"grpc", "grpc", "udp", "udp", "script", "script", "http"} {
+	for k, kind := range []string{"grpc", "grpc", "udp", "udp", "script", "script", "http", "h2ping", "h2ping"} {
 		tg := newExtraTarget(k, kind, scripts)
 		if err := tg.set(true); err != nil {
 			t.Fatal(err)
@@ -165,15 +165,25 @@ func (w *world) setup() {
 			h, c := w.targets[3], w.targets[6]
 			file("cache", "cache", 6379, []string{"kv"}, []probe{{target: h}, {target: c}}, h.checkDef("cache-http"), c.checkDef("cache-tcp"))
 		}
-		// The later check kinds, one of each per datacenter.
-		extra := map[int]struct {
+		// The later check kinds, one of each per datacenter (target k = 1
+		// is dc2's).
+		for _, x := range []struct {
+			slot       int
 			name, kind string
 			k          int
-		}{3: {"rpc", "grpc", 0}, 6: {"rpc", "grpc", 1}, 5: {"syslog", "udp", 0}, 8: {"syslog", "udp", 1},
-			1: {"job", "script", 0}, 7: {"job", "script", 1}}
-		if x, ok := extra[s.i]; ok {
-			tg := w.extra[x.kind][x.k]
-			file(x.name, x.name, 7000+x.k, []string{x.kind}, []probe{{target: tg}}, tg.checkDef(x.name+"-"+x.kind))
+		}{{3, "rpc", "grpc", 0}, {6, "rpc", "grpc", 1}, {5, "syslog", "udp", 0}, {8, "syslog", "udp", 1},
+			{1, "job", "script", 0}, {7, "job", "script", 1}, {0, "push", "h2ping", 0}, {6, "push", "h2ping", 1}} {
+			if x.slot == s.i {
+				tg := w.extra[x.kind][x.k]
+				file(x.name, x.name, 7000+x.k, []string{x.kind}, []probe{{target: tg}}, tg.checkDef(x.name+"-"+x.kind))
+			}
+		}
+		if s.i == 1 {
+			// An alias check: "web-alias" is healthy exactly when Web-1's
+			// own web instance is, so HTTP flips of its target flip it.
+			tg := w.targets[0]
+			file("web-alias", "web-alias", 8081, []string{"alias"}, []probe{{target: tg}},
+				map[string]any{"id": "web-alias-check", "name": "web alias", "alias_service": "web"})
 		}
 		if s.i == 7 {
 			tg := w.extra["http"][0]

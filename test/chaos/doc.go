@@ -19,7 +19,7 @@
 // Addresses: dc1's agents on 127.0.0.100–127.0.0.105, dc2's on
 // 127.0.0.106–127.0.0.108, the addresses agents move to on
 // 127.0.0.110–127.0.0.120, the check targets (servers in the test
-// process) on 127.0.0.121–127.0.0.128 (HTTP, TCP) and 127.0.0.129–127.0.0.135
-// (gRPC, UDP, dc2's HTTP). The default ports (8301, 8302, 8500, 8600) are
+// process) on 127.0.0.121–127.0.0.128 (HTTP, TCP) and 127.0.0.129–127.0.0.137
+// (gRPC, UDP, dc2's HTTP, h2ping). The default ports (8301, 8302, 8500, 8600) are
 // used, one "host" per address.
 package chaos

@@ -31,13 +31,14 @@ const (
 	kindFlipGRPC   = "flip gRPC check"
 	kindFlipUDP    = "flip UDP check"
 	kindFlipScript = "flip script check"
+	kindFlipH2Ping = "flip h2ping check"
 	kindRegister   = "API register"
 	kindDeregister = "API deregister"
 )
 
 var faultKinds = []string{kindKill, kindKillFresh, kindKillMove, kindStop, kindPartition, kindSplitBurst, kindSplitDC,
 	kindLeave, kindKillBurst, kindTruncate, kindDiskRO, kindDiskFull}
-var flipKinds = []string{kindFlipHTTP, kindFlipTCP, kindFlipTTL, kindFlipGRPC, kindFlipUDP, kindFlipScript, kindRegister, kindDeregister}
+var flipKinds = []string{kindFlipHTTP, kindFlipTCP, kindFlipTTL, kindFlipGRPC, kindFlipUDP, kindFlipScript, kindFlipH2Ping, kindRegister, kindDeregister}
 
 // movable are the slots that may move to a new address: not the servers
 // nor the join targets (Web-1, Db-3, dc2-Web-7), and not the watched
@@ -226,8 +227,8 @@ func (w *world) flip(kind string) {
 			w.errorf("%s: %v", kind, err)
 		}
 		detail = fmt.Sprintf("%s %s up=%v", tg.kind, tg.addr, up)
-	case kindFlipGRPC, kindFlipUDP, kindFlipScript:
-		ts := w.extra[map[string]string{kindFlipGRPC: "grpc", kindFlipUDP: "udp", kindFlipScript: "script"}[kind]]
+	case kindFlipGRPC, kindFlipUDP, kindFlipScript, kindFlipH2Ping:
+		ts := w.extra[map[string]string{kindFlipGRPC: "grpc", kindFlipUDP: "udp", kindFlipScript: "script", kindFlipH2Ping: "h2ping"}[kind]]
 		if len(w.c.slots) <= dc1Slots {
 			ts = ts[:1] // the second one is dc2's
 		}

@@ -17,13 +17,14 @@ import (
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 )
 
-// target is what a check probes, inside the test process: an HTTP, TCP
-// or UDP server that the schedule starts and stops, a gRPC health server
+// target is what a check probes, inside the test process: an HTTP, TCP,
+// UDP or cleartext HTTP/2 (h2ping) server that the schedule starts and
+// stops, a gRPC health server
 // whose status it sets to SERVING or NOT_SERVING, or a file whose
 // existence a script check tests. Flipping it flips the check.
 type target struct {
 	k    int
-	kind string // "http", "tcp", "grpc", "udp" or "script"
+	kind string // "http", "tcp", "grpc", "udp", "h2ping" or "script"
 	addr string // ip:port; for "script", the file's path
 	mu   sync.Mutex
 	up   bool
@@ -40,7 +41,7 @@ func newTarget(k int, kind string) *target {
 }
 
 // newExtraTarget makes a target of one of the kinds that came later
-// (gRPC, UDP, script), numbered from 0 on 127.0.0.129–139; a script
+// (gRPC, UDP, h2ping, script), numbered from 0 on 127.0.0.129–139; a script
 // target's file lives in dir.
 func newExtraTarget(k int, kind, dir string) *target {
 	t := &target{k: k, kind: kind, addr: fmt.Sprintf("127.0.0.%d:9000", 129+k)}
@@ -62,6 +63,9 @@ func (t *target) checkDef(id string) map[string]any {
 		d["grpc"] = t.addr
 	case "udp":
 		d["udp"] = t.addr
+	case "h2ping":
+		d["h2ping"] = t.addr
+		d["h2ping_use_tls"] = false
 	case "script":
 		// Exit 1 would be "warning", which DNS still answers (as
 		// Consul's does); 2 is critical.
@@ -119,10 +123,16 @@ func (t *target) set(up bool) error {
 		return fmt.Errorf("target %s: %w", t.addr, err)
 	}
 	t.up, t.ln = true, ln
-	if t.kind == "http" {
+	if t.kind == "http" || t.kind == "h2ping" {
 		t.srv = &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 			_, _ = w.Write([]byte("ok\n"))
 		}), ReadHeaderTimeout: 5 * time.Second}
+		if t.kind == "h2ping" {
+			// HTTP/2 with prior knowledge, as h2ping_use_tls = false
+			// dials it: the server answers the check's PING frames.
+			t.srv.Protocols = new(http.Protocols)
+			t.srv.Protocols.SetUnencryptedHTTP2(true)
+		}
 		go func() { _ = t.srv.Serve(ln) }()
 		return nil
 	}
