@@ -27,7 +27,7 @@ func (s *State) AddCheck(def servicedef.Check) error {
 	if err := s.addCheckLocked(def, false); err != nil {
 		return err
 	}
-	s.commitLocked(false)
+	s.commitLocked()
 	return s.persistLocked()
 }
 
@@ -65,11 +65,14 @@ func (s *State) putCheckLocked(def servicedef.Check) {
 			delete(s.restored, def.ID)
 		}
 		s.checks[def.ID] = c
+		s.indexCheck(def.ID, "", def.ServiceID)
 	} else {
 		s.stopCheck(c) // a held output goes out with the new definition
 		c.shown, c.shownAt = c.output, now
+		s.indexCheck(def.ID, c.def.ServiceID, def.ServiceID)
 	}
 	c.def = def
+	s.touchCheck(def.ID)
 	c.gen++
 	if c.status == catalog.StatusCritical && c.criticalSince.IsZero() {
 		c.criticalSince = now
@@ -90,6 +93,8 @@ func (s *State) putCheckLocked(def servicedef.Check) {
 func (s *State) dropCheckLocked(c *check) {
 	s.stopCheck(c)
 	delete(s.checks, c.def.ID)
+	s.unindexCheck(c.def.ID, c.def.ServiceID)
+	s.touchCheck(c.def.ID)
 }
 
 // stopCheck stops the check's timers and run.
@@ -122,7 +127,7 @@ func (s *State) RemoveCheck(id string) (bool, error) {
 		return false, nil
 	}
 	s.dropCheckLocked(c)
-	s.commitLocked(false)
+	s.commitLocked()
 	return true, s.persistLocked()
 }
 
@@ -156,7 +161,7 @@ func (s *State) UpdateTTL(id, status, output string) error {
 	c.expires = time.Now().Add(c.def.TTL)
 	s.armTTL(c)
 	s.setResultLocked(c, st, output)
-	s.commitLocked(false)
+	s.commitLocked()
 	return s.persistLocked()
 }
 
@@ -186,7 +191,7 @@ func (s *State) ttlExpired(id string, gen uint64) {
 	c.ttl = nil
 	s.log.Info("TTL check expired", "check", id)
 	s.setResultLocked(c, catalog.StatusCritical, "TTL expired (last output before timeout follows): "+c.output)
-	s.commitLocked(false)
+	s.commitLocked()
 	if err := s.persistLocked(); err != nil {
 		s.log.Warn("could not keep the TTL status", "check", id, "error", err)
 	}
@@ -209,7 +214,7 @@ func (s *State) SetCheckResult(id, status, output string) {
 		return
 	}
 	s.setResultLocked(c, status, output)
-	s.commitLocked(false)
+	s.commitLocked()
 }
 
 // setResultLocked records a status and output, capped. A status change is
@@ -241,6 +246,7 @@ func (s *State) setResultLocked(c *check, status, output string) {
 		}
 	}
 	c.status, c.output, c.shown, c.shownAt = status, output, output, now
+	s.touchCheck(c.def.ID)
 	if c.flush != nil {
 		c.flush.Stop()
 		c.flush = nil
@@ -256,7 +262,8 @@ func (s *State) flushOutput(id string, gen uint64) {
 	}
 	c.flush = nil
 	c.shown, c.shownAt = c.output, time.Now()
-	s.commitLocked(false)
+	s.touchCheck(id)
+	s.commitLocked()
 }
 
 // capOutput truncates output to the check's limit (servicedef's
