@@ -32,8 +32,10 @@ import (
 //
 // Anti-entropy (records_sync.go): every owner sends a digest (its name
 // and version) to every member every few seconds, and the receivers
-// behind pull; an owner pushes its whole set to every node that joins;
-// memberlist's push/pull exchange carries every owner's version too.
+// behind pull; every agent compares every owner's version with one random
+// peer every 10 s (records_exchange.go); an owner pushes its whole set to
+// every node that joins; memberlist's push/pull exchange carries every
+// owner's version too.
 //
 // A left node's records are dropped by the store; a failed node keeps its
 // records until it is reaped. The WAN pool carries no records.
@@ -49,8 +51,11 @@ type spreader struct {
 	// digestEvery overrides the digest period (nanoseconds; 0: the
 	// default, scaled with the member count).
 	digestEvery atomic.Int64
-	kick        chan struct{} // a new digest period: restart the timer
-	now         chan struct{} // send a digest now (AnnounceRecords)
+	// exchangeEvery overrides the peer exchange period (nanoseconds; 0:
+	// recordsExchangeEvery).
+	exchangeEvery atomic.Int64
+	kick          chan struct{} // a new digest or exchange period: restart the timers
+	now           chan struct{} // send a digest now (AnnounceRecords)
 	// dropSend is a test hook: when it returns true, the send of a message
 	// of type typ to node to is skipped, as a lost packet.
 	dropSend atomic.Pointer[func(to string, typ byte) bool]
@@ -76,11 +81,13 @@ type spreader struct {
 	badSkipped int
 }
 
-// bulkJob is one TCP send to one node: our set (typ msgRecordsSet) or a
-// pull request to an owner (msgRecordsPull).
+// bulkJob is one TCP send to one node: our set (typ msgRecordsSet), a
+// pull request to an owner (msgRecordsPull), or a peer exchange
+// (msgRecordsExchange: msg is the answer to send, nil for our versions).
 type bulkJob struct {
 	typ  byte
 	node string
+	msg  []byte
 }
 
 const (
@@ -154,8 +161,12 @@ type RecordsCounts struct {
 	PullsServed     uint64
 	DigestsSent     uint64
 	DigestsReceived uint64
-	BytesSent       uint64
-	BytesReceived   uint64
+	// Exchanges count the peer digest exchanges (records_exchange.go),
+	// answers included.
+	ExchangesSent     uint64
+	ExchangesReceived uint64
+	BytesSent         uint64
+	BytesReceived     uint64
 	// Drops counts messages not sent because a queue was full (or too
 	// large to encode); anti-entropy repairs them.
 	Drops uint64
@@ -168,6 +179,7 @@ type recordsCounters struct {
 	published, deltasSent, deltasRecv, deltasApplied, deltasStale, gaps atomic.Uint64
 	setsSent, setsRecv, setsApplied, pullsSent, pullsServed             atomic.Uint64
 	digestsSent, digestsRecv, bytesSent, bytesRecv                      atomic.Uint64
+	exchangesSent, exchangesRecv                                        atomic.Uint64
 	drops, malformed, ignored                                           atomic.Uint64
 }
 
@@ -181,6 +193,7 @@ func (a *Agent) RecordsCounts() RecordsCounts {
 		SetsSent: c.setsSent.Load(), SetsReceived: c.setsRecv.Load(), SetsApplied: c.setsApplied.Load(),
 		PullsSent: c.pullsSent.Load(), PullsServed: c.pullsServed.Load(),
 		DigestsSent: c.digestsSent.Load(), DigestsReceived: c.digestsRecv.Load(),
+		ExchangesSent: c.exchangesSent.Load(), ExchangesReceived: c.exchangesRecv.Load(),
 		BytesSent: c.bytesSent.Load(), BytesReceived: c.bytesRecv.Load(),
 		Drops: c.drops.Load(), Malformed: c.malformed.Load(), Ignored: c.ignored.Load(),
 	}
@@ -298,6 +311,14 @@ func (a *Agent) handleRecordsMsg(b []byte) {
 			return
 		}
 		s.behind(owner, v)
+	case msgRecordsExchange:
+		s.c.exchangesRecv.Add(1)
+		sender, flags, vs, err := decodeRecordsExchange(p)
+		if err != nil {
+			s.malformed(b[0], err)
+			return
+		}
+		s.exchanged(sender, flags, vs)
 	}
 }
 
@@ -438,6 +459,8 @@ func (s *spreader) fanLoop() {
 	tail := time.NewTimer(time.Hour)
 	tail.Stop()
 	defer tail.Stop()
+	exchange := time.NewTimer(s.exchangeInterval()) // records_exchange.go
+	defer exchange.Stop()
 	for {
 		select {
 		case <-s.a.stop:
@@ -447,11 +470,15 @@ func (s *spreader) fanLoop() {
 			tail.Reset(recordsTailDigest)
 		case <-tail.C:
 			s.sendDigest()
+		case <-exchange.C:
+			s.queueExchange()
+			exchange.Reset(s.exchangeInterval())
 		case <-digest.C:
 			s.sendDigest()
 			digest.Reset(s.digestInterval())
 		case <-s.kick:
 			digest.Reset(s.digestInterval())
+			exchange.Reset(s.exchangeInterval())
 		case <-s.now:
 			s.sendDigest()
 			digest.Reset(s.digestInterval())
@@ -472,6 +499,8 @@ func (s *spreader) bulkLoop() {
 				s.sendPull(j.node)
 			case msgRecordsSet:
 				s.sendSet(j.node)
+			case msgRecordsExchange:
+				s.sendExchange(j)
 			}
 		}
 	}

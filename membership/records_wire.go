@@ -37,6 +37,10 @@ const (
 	msgRecordsSet    byte = 17 // records payload: the sender's whole record set at To
 	msgRecordsPull   byte = 18 // owner name, requester name: "send me your whole set"
 	msgRecordsDigest byte = 19 // owner name, epoch, seq: the version of the owner's records
+	// msgRecordsExchange: sender name, flags byte, digests as in the
+	// push/pull state (encodeDigests): the versions of the owners the
+	// sender holds (records_exchange.go).
+	msgRecordsExchange byte = 20
 )
 
 // recordsWireVersion is the first byte of a delta or set payload.

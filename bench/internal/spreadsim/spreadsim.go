@@ -27,15 +27,23 @@
 //     SetCostPerInstance per instance, and a set carries the owner's
 //     version at the time it is sent.
 //   - Digests: every owner sends its version to every member every
-//     max(10 s, members ÷ 30 per second) ±10 % (digestInterval), through
-//     the same sender and handler queues as deltas; a receiver behind
-//     pulls at once.
+//     max(10 s, members ÷ 30 per second) ±10 % (digestInterval), and
+//     TailDigest after a change (recordsTailDigest), through the same
+//     sender and handler queues as deltas; a receiver behind pulls after
+//     GapGrace if still behind (behind), as after a gap.
+//   - The peer exchange (records_exchange.go): every ExchangeEvery ±10 %
+//     each node sends every owner's version to one random node over TCP
+//     (never lost; it fails when either side is cut off), arriving after
+//     PullRTT; the receiver pulls from the owners it is behind on and
+//     answers with the versions it holds newer, and the sender pulls from
+//     those, both after GapGrace. Its CPU is not modelled (TCP messages
+//     are handled off the handoff queue).
 //   - memberlist's push/pull: every PushPullInterval, scaled as memberlist
 //     scales it (×(⌈log2 n − 5⌉+1) above 32 members), each node exchanges
-//     every owner's version with one random node; each side pulls from the
-//     owners the other holds newer.
-//   - Bytes received per node: deltas, digests, sets and pulls, at the
-//     sizes given (the records layer's bytes, as membership's
+//     every owner's version with one random node; each side pulls (after
+//     GapGrace) from the owners the other holds newer.
+//   - Bytes received per node: deltas, digests, sets, pulls and exchanges,
+//     at the sizes given (the records layer's bytes, as membership's
 //     RecordsCounts count them).
 //
 // What it does not model: membership itself (members are all alive and
@@ -74,20 +82,27 @@ type Config struct {
 	SetCost            time.Duration
 	SetCostPerInstance time.Duration
 	PushPullInterval   time.Duration // unscaled; 0: none
-	// TailDigest, when not 0, is a proposal the product does not have:
-	// an owner sends its digest to every member TailDigest after a change
-	// (once for the changes within that time), so that a lost delta is
-	// pulled within TailDigest rather than at the next change or digest.
-	TailDigest   time.Duration
-	HeldPerOwner int
-	Instances    int // per owner
+	// TailDigest, when not 0: an owner sends its digest to every member
+	// TailDigest after a change (once for the changes within that time),
+	// so that a lost delta is pulled within TailDigest rather than at the
+	// next change or digest. The product's is 1 s (recordsTailDigest).
+	TailDigest time.Duration
+	// ExchangeEvery, when not 0, is the period of the peer exchange (the
+	// product's is 10 s, recordsExchangeEvery).
+	ExchangeEvery time.Duration
+	HeldPerOwner  int
+	Instances     int // per owner
 	// Sizes in bytes, for the byte counts.
 	DeltaBytes, DigestBytes, PullBytes, SetBytes, SetBytesPerInstance int
+	// ExchangeBytesPerOwner is one owner's entry in an exchange message
+	// (name, epoch and seq: about 30 bytes).
+	ExchangeBytesPerOwner int
 }
 
-// Defaults returns membership's constants and memberlist's LAN settings,
-// with a 1 ms hop and costs of a few microseconds; calibrate HopDelay,
-// SendCost and RecvCost on real runs.
+// Defaults returns membership's constants (the tail digest and the peer
+// exchange included) and memberlist's LAN settings, with a 1 ms hop and
+// costs of a few microseconds; calibrate HopDelay, SendCost and RecvCost
+// on real runs.
 func Defaults(n int) Config {
 	return Config{
 		N: n, HopDelay: time.Millisecond, HopJitter: 200 * time.Microsecond,
@@ -97,7 +112,9 @@ func Defaults(n int) Config {
 		GapGrace: 250 * time.Millisecond, PullTimeout: 5 * time.Second,
 		PullRTT: 2 * time.Millisecond, SetCost: 500 * time.Microsecond, SetCostPerInstance: 2 * time.Microsecond,
 		PushPullInterval: 30 * time.Second, HeldPerOwner: 64, Instances: 200,
+		TailDigest: time.Second, ExchangeEvery: 10 * time.Second,
 		DeltaBytes: 300, DigestBytes: 20, PullBytes: 20, SetBytes: 30, SetBytesPerInstance: 250,
+		ExchangeBytesPerOwner: 30,
 	}
 }
 
@@ -127,6 +144,7 @@ type Result struct {
 	// refused, and UDP packets lost.
 	SendDrops, QueueDrops, Lost int
 	Gaps, Pulls, Sets           int
+	Exchanges                   int // exchange messages received, answers included
 	PullDrops                   int // pull requests a full bulk queue refused
 	// BytesPerNode is the mean records bytes a member received; MaxQueue
 	// the deepest handoff queue seen; MaxSendBacklog the most changes
@@ -155,16 +173,19 @@ type Scenario struct {
 type evKind uint8
 
 const (
-	evChange    evKind = iota // owner publishes
-	evArrive                  // a packet reaches a receiver's queue
-	evHandled                 // a receiver's handler finished a packet
-	evPullFire                // a gap's grace ended
-	evPullReq                 // a pull request reaches the owner
-	evSetSent                 // owner's bulk sender finished a set
-	evSetArrive               // a set reaches the requester
-	evDigest                  // an owner's digest timer
-	evPushPull                // a node's push/pull timer
-	evTail                    // an owner's digest after a change (TailDigest)
+	evChange         evKind = iota // owner publishes
+	evArrive                       // a packet reaches a receiver's queue
+	evHandled                      // a receiver's handler finished a packet
+	evPullFire                     // a gap's grace ended
+	evPullReq                      // a pull request reaches the owner
+	evSetSent                      // owner's bulk sender finished a set
+	evSetArrive                    // a set reaches the requester
+	evDigest                       // an owner's digest timer
+	evPushPull                     // a node's push/pull timer
+	evTail                         // an owner's digest after a change (TailDigest)
+	evExchange                     // a node's exchange timer
+	evExchangeArrive               // an exchange reaches its peer
+	evAnswerArrive                 // the answer reaches the exchange's sender
 )
 
 type pktKind uint8
@@ -182,7 +203,8 @@ type event struct {
 	pk    pktKind
 	from  uint32 // delta: From seq; digest: the version
 	to    uint32
-	seq   uint64 // tie-break: insertion order
+	seq   uint64   // tie-break: insertion order
+	vs    []uint32 // exchange: the sender's versions
 }
 
 type evHeap []event
@@ -266,6 +288,9 @@ func Run(c Config, sc Scenario) Result {
 		if pp := c.PushPullPeriod(); pp > 0 {
 			s.push(event{at: time.Duration(s.rng.Int64N(int64(pp))), kind: evPushPull, node: i})
 		}
+		if c.ExchangeEvery > 0 {
+			s.push(event{at: time.Duration(s.rng.Int64N(int64(c.ExchangeEvery))), kind: evExchange, node: i})
+		}
 	}
 	k := 0
 	for s.h.Len() > 0 {
@@ -297,6 +322,12 @@ func Run(c Config, sc Scenario) Result {
 			s.digest(e)
 		case evPushPull:
 			s.pushPull(e)
+		case evExchange:
+			s.exchange(e)
+		case evExchangeArrive:
+			s.exchangeArrive(e)
+		case evAnswerArrive:
+			s.answerArrive(e)
 		case evTail:
 			nd := s.nodes[e.node]
 			nd.tail = false
@@ -433,7 +464,7 @@ func (s *sim) handled(e event) {
 		s.delta(e.at, e.node, e.owner, e.from, e.to)
 	case pDigest:
 		if nd.cur[e.owner] < e.to {
-			s.requestPull(e.at, e.node, e.owner, e.to, 0)
+			s.requestPull(e.at, e.node, e.owner, e.to, s.c.GapGrace)
 		}
 	}
 	if n := len(nd.queue); n > 0 {
@@ -584,12 +615,71 @@ func (s *sim) pushPull(e event) {
 		b := s.nodes[j]
 		for o := range s.c.N {
 			if a.cur[o] < b.cur[o] && o != e.node {
-				s.requestPull(e.at, e.node, o, b.cur[o], 0)
+				s.requestPull(e.at, e.node, o, b.cur[o], s.c.GapGrace)
 			}
 			if b.cur[o] < a.cur[o] && o != j {
-				s.requestPull(e.at, j, o, a.cur[o], 0)
+				s.requestPull(e.at, j, o, a.cur[o], s.c.GapGrace)
 			}
 		}
 	}
 	s.push(event{at: e.at + s.jitter(s.c.PushPullPeriod()), kind: evPushPull, node: e.node})
+}
+
+// peer returns a random node other than i.
+func (s *sim) peer(i int) int {
+	j := s.rng.IntN(s.c.N - 1)
+	if j >= i {
+		j++
+	}
+	return j
+}
+
+// exchange sends node e.node's versions to a random peer.
+func (s *sim) exchange(e event) {
+	s.push(event{at: e.at + s.jitter(s.c.ExchangeEvery), kind: evExchange, node: e.node})
+	j := s.peer(e.node)
+	if s.cut(e.node, e.at) || s.cut(j, e.at) {
+		return // the connection fails
+	}
+	s.push(event{at: e.at + s.c.PullRTT, kind: evExchangeArrive, node: j, owner: e.node, vs: append([]uint32(nil), s.nodes[e.node].cur...)})
+}
+
+// exchangeArrive: the peer (e.node) pulls from the owners the sender
+// (e.owner) holds newer and answers with those it holds newer.
+func (s *sim) exchangeArrive(e event) {
+	if s.cut(e.node, e.at) {
+		return
+	}
+	nd := s.nodes[e.node]
+	nd.bytes += float64(s.c.N * s.c.ExchangeBytesPerOwner)
+	s.res.Exchanges++
+	newer := 0
+	for o, v := range e.vs {
+		switch {
+		case o == e.node:
+		case nd.cur[o] < v:
+			s.requestPull(e.at, e.node, o, v, s.c.GapGrace)
+		case nd.cur[o] > v && o != e.owner:
+			newer++
+		}
+	}
+	if newer > 0 {
+		s.push(event{at: e.at + s.c.PullRTT, kind: evAnswerArrive, node: e.owner, owner: newer, vs: append([]uint32(nil), nd.cur...)})
+	}
+}
+
+// answerArrive: the exchange's sender pulls from the owners the answer
+// (e.owner entries) shows newer.
+func (s *sim) answerArrive(e event) {
+	if s.cut(e.node, e.at) {
+		return
+	}
+	nd := s.nodes[e.node]
+	nd.bytes += float64(e.owner * s.c.ExchangeBytesPerOwner)
+	s.res.Exchanges++
+	for o, v := range e.vs {
+		if o != e.node && nd.cur[o] < v {
+			s.requestPull(e.at, e.node, o, v, s.c.GapGrace)
+		}
+	}
 }
