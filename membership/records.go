@@ -60,10 +60,19 @@ type spreader struct {
 	// of type typ to node to is skipped, as a lost packet.
 	dropSend atomic.Pointer[func(to string, typ byte) bool]
 
-	// mu guards pulls and sets.
+	// mu guards pulls, plain and sets.
 	mu    sync.Mutex
-	pulls map[string]time.Time // owner (lower case) → when we asked it for its set
-	sets  map[string]bool      // node (lower case) → our set is queued for it
+	pulls map[string]pullState // owner (lower case) → the pull in flight to it
+	// plain holds the owners (lower case) that did not answer a pull
+	// since a version: presumably of an earlier build, they get plain
+	// pulls until they show otherwise (records_history.go).
+	plain map[string]bool
+	sets  map[string]bool // node (lower case) → our set is queued for it
+
+	// histMu guards hist: our latest deltas, a chain, oldest first
+	// (records_history.go).
+	histMu sync.Mutex
+	hist   []catalog.Delta
 
 	// heldMu guards held: deltas that arrived before the one they follow,
 	// by owner (lower case) and From. memberlist hands queued packets to
@@ -82,12 +91,16 @@ type spreader struct {
 }
 
 // bulkJob is one TCP send to one node: our set (typ msgRecordsSet), a
-// pull request to an owner (msgRecordsPull), or a peer exchange
-// (msgRecordsExchange: msg is the answer to send, nil for our versions).
+// pull request to an owner (msgRecordsPull, or msgRecordsPullSince for
+// the changes since our version), the answer to such a pull
+// (msgRecordsDelta: our changes since the requester's version, or our
+// set), or a peer exchange (msgRecordsExchange: msg is the answer to
+// send, nil for our versions).
 type bulkJob struct {
-	typ  byte
-	node string
-	msg  []byte
+	typ   byte
+	node  string
+	msg   []byte
+	since catalog.Version // msgRecordsPullSince: the requester's version
 }
 
 const (
@@ -115,7 +128,8 @@ func newSpreader(a *Agent) *spreader {
 		a: a, on: !a.cfg.WAN,
 		deltas: make(chan []byte, recordsDeltaQueue),
 		bulk:   make(chan bulkJob, recordsBulkQueue),
-		pulls:  map[string]time.Time{},
+		pulls:  map[string]pullState{},
+		plain:  map[string]bool{},
 		sets:   map[string]bool{},
 		held:   map[string]map[catalog.Version]catalog.Delta{},
 		kick:   make(chan struct{}, 1),
@@ -159,6 +173,9 @@ type RecordsCounts struct {
 	SetsApplied     uint64
 	PullsSent       uint64
 	PullsServed     uint64
+	// RepairsSent counts pulls answered with the missing changes (one
+	// delta) instead of the whole set (records_history.go).
+	RepairsSent     uint64
 	DigestsSent     uint64
 	DigestsReceived uint64
 	// Exchanges count the peer digest exchanges (records_exchange.go),
@@ -178,6 +195,7 @@ type RecordsCounts struct {
 type recordsCounters struct {
 	published, deltasSent, deltasRecv, deltasApplied, deltasStale, gaps atomic.Uint64
 	setsSent, setsRecv, setsApplied, pullsSent, pullsServed             atomic.Uint64
+	repairsSent                                                         atomic.Uint64
 	digestsSent, digestsRecv, bytesSent, bytesRecv                      atomic.Uint64
 	exchangesSent, exchangesRecv                                        atomic.Uint64
 	drops, malformed, ignored                                           atomic.Uint64
@@ -191,7 +209,7 @@ func (a *Agent) RecordsCounts() RecordsCounts {
 		DeltasPublished: c.published.Load(), DeltasSent: c.deltasSent.Load(), DeltasReceived: c.deltasRecv.Load(),
 		DeltasApplied: c.deltasApplied.Load(), DeltasStale: c.deltasStale.Load(), DeltaGaps: c.gaps.Load(),
 		SetsSent: c.setsSent.Load(), SetsReceived: c.setsRecv.Load(), SetsApplied: c.setsApplied.Load(),
-		PullsSent: c.pullsSent.Load(), PullsServed: c.pullsServed.Load(),
+		PullsSent: c.pullsSent.Load(), PullsServed: c.pullsServed.Load(), RepairsSent: c.repairsSent.Load(),
 		DigestsSent: c.digestsSent.Load(), DigestsReceived: c.digestsRecv.Load(),
 		ExchangesSent: c.exchangesSent.Load(), ExchangesReceived: c.exchangesRecv.Load(),
 		BytesSent: c.bytesSent.Load(), BytesReceived: c.bytesRecv.Load(),
@@ -211,6 +229,7 @@ func (a *Agent) PublishDelta(d catalog.Delta) {
 		return
 	}
 	s.c.published.Add(1)
+	s.remember(d) // records_history.go
 	msg, err := encodeRecordsMsg(msgRecordsDelta, recordsMsg{Owner: a.cfg.NodeName, Delta: d})
 	if err != nil {
 		s.c.drops.Add(1)
@@ -271,6 +290,7 @@ func (a *Agent) handleRecordsMsg(b []byte) {
 		case catalog.DeltaApplied:
 			s.c.deltasApplied.Add(1)
 			s.drain(m.Owner)
+			s.pullAnswered(m.Owner)
 		case catalog.DeltaStale:
 			s.c.deltasStale.Add(1)
 		case catalog.DeltaGap:
@@ -303,6 +323,16 @@ func (a *Agent) handleRecordsMsg(b []byte) {
 			s.c.pullsServed.Add(1)
 			s.queueSet(requester)
 		}
+	case msgRecordsPullSince:
+		owner, requester, v, err := decodeRecordsPullSince(p)
+		if err != nil {
+			s.malformed(b[0], err)
+			return
+		}
+		if strings.EqualFold(owner, a.cfg.NodeName) && !strings.EqualFold(requester, a.cfg.NodeName) {
+			s.c.pullsServed.Add(1)
+			s.queueBulk(bulkJob{typ: msgRecordsDelta, node: requester, since: v})
+		}
 	case msgRecordsDigest:
 		s.c.digestsRecv.Add(1)
 		owner, v, err := decodeRecordsDigest(p)
@@ -318,6 +348,7 @@ func (a *Agent) handleRecordsMsg(b []byte) {
 			s.malformed(b[0], err)
 			return
 		}
+		s.sinceCapable(sender)
 		s.exchanged(sender, flags, vs)
 	}
 }
@@ -495,8 +526,10 @@ func (s *spreader) bulkLoop() {
 			return
 		case j := <-s.bulk:
 			switch j.typ {
-			case msgRecordsPull:
-				s.sendPull(j.node)
+			case msgRecordsPull, msgRecordsPullSince:
+				s.sendPull(j.node, j.typ == msgRecordsPullSince)
+			case msgRecordsDelta:
+				s.sendRepair(j.node, j.since)
 			case msgRecordsSet:
 				s.sendSet(j.node)
 			case msgRecordsExchange:

@@ -41,6 +41,9 @@ const (
 	// push/pull state (encodeDigests): the versions of the owners the
 	// sender holds (records_exchange.go).
 	msgRecordsExchange byte = 20
+	// msgRecordsPullSince: owner name, requester name, epoch, seq: "send
+	// me your changes since this version" (records_history.go).
+	msgRecordsPullSince byte = 21
 )
 
 // recordsWireVersion is the first byte of a delta or set payload.

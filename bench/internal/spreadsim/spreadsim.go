@@ -38,6 +38,12 @@
 //     answers with the versions it holds newer, and the sender pulls from
 //     those, both after GapGrace. Its CPU is not modelled (TCP messages
 //     are handled off the handoff queue).
+//   - Repairs since a version (records_history.go): a pull carries the
+//     puller's version; when the owner's last HistoryDeltas changes reach
+//     back to it, the answer is one delta of those changes (costing
+//     SetCost plus SetCostPerInstance per change, DeltaBytes per change),
+//     applied only if the puller still holds that version, else the
+//     whole set. HistoryDeltas 0 is the product before: always the set.
 //   - memberlist's push/pull: every PushPullInterval, scaled as memberlist
 //     scales it (×(⌈log2 n − 5⌉+1) above 32 members), each node exchanges
 //     every owner's version with one random node; each side pulls (after
@@ -90,6 +96,10 @@ type Config struct {
 	// ExchangeEvery, when not 0, is the period of the peer exchange (the
 	// product's is 10 s, recordsExchangeEvery).
 	ExchangeEvery time.Duration
+	// HistoryDeltas is how many of its latest changes an owner can
+	// answer a pull with instead of its set (recordsHistoryDeltas; 0:
+	// always the set).
+	HistoryDeltas int
 	HeldPerOwner  int
 	Instances     int // per owner
 	// Sizes in bytes, for the byte counts.
@@ -112,7 +122,7 @@ func Defaults(n int) Config {
 		GapGrace: 250 * time.Millisecond, PullTimeout: 5 * time.Second,
 		PullRTT: 2 * time.Millisecond, SetCost: 500 * time.Microsecond, SetCostPerInstance: 2 * time.Microsecond,
 		PushPullInterval: 30 * time.Second, HeldPerOwner: 64, Instances: 200,
-		TailDigest: time.Second, ExchangeEvery: 10 * time.Second,
+		TailDigest: time.Second, ExchangeEvery: 10 * time.Second, HistoryDeltas: 256,
 		DeltaBytes: 300, DigestBytes: 20, PullBytes: 20, SetBytes: 30, SetBytesPerInstance: 250,
 		ExchangeBytesPerOwner: 30,
 	}
@@ -144,6 +154,7 @@ type Result struct {
 	// refused, and UDP packets lost.
 	SendDrops, QueueDrops, Lost int
 	Gaps, Pulls, Sets           int
+	Repairs                     int // pulls answered with the changes, not the set
 	Exchanges                   int // exchange messages received, answers included
 	PullDrops                   int // pull requests a full bulk queue refused
 	// BytesPerNode is the mean records bytes a member received; MaxQueue
@@ -235,6 +246,7 @@ type node struct {
 	cur      []uint32 // held version (seq) of each owner
 	held     []map[uint32]uint32
 	pullAt   []time.Duration // pull in flight since (−1: none)
+	pullWant []uint32        // the version the pull in flight is for
 	queue    []packet        // handoff queue, LIFO
 	busy     bool
 	sendFree time.Duration // when the sender is free
@@ -269,7 +281,7 @@ func Run(c Config, sc Scenario) Result {
 	s := &sim{c: c, sc: sc, rng: rand.New(rand.NewPCG(sc.Seed, 0x5eed)), born: map[[2]uint32]time.Duration{}, holds: map[[2]uint32]int{}}
 	s.res.Converged = -1
 	for range c.N {
-		nd := &node{cur: make([]uint32, c.N), held: make([]map[uint32]uint32, c.N), pullAt: make([]time.Duration, c.N), version: 1}
+		nd := &node{cur: make([]uint32, c.N), held: make([]map[uint32]uint32, c.N), pullAt: make([]time.Duration, c.N), pullWant: make([]uint32, c.N), version: 1}
 		for j := range nd.pullAt {
 			nd.pullAt[j] = -1
 			nd.cur[j] = 1 // everyone starts in step, at version 1
@@ -519,6 +531,9 @@ func (s *sim) delta(t time.Duration, node, owner int, from, to uint32) {
 	}
 	s.set(t, node, owner, to)
 	s.drain(t, node, owner)
+	if nd.pullAt[owner] >= 0 && nd.cur[owner] >= nd.pullWant[owner] {
+		nd.pullAt[owner] = -1 // what the pull was for arrived (pullAnswered)
+	}
 }
 
 func (s *sim) drain(t time.Duration, node, owner int) {
@@ -546,7 +561,7 @@ func (s *sim) requestPull(t time.Duration, node, owner int, want uint32, grace t
 	if at := nd.pullAt[owner]; at >= 0 && t-at < s.c.PullTimeout {
 		return
 	}
-	nd.pullAt[owner] = t
+	nd.pullAt[owner], nd.pullWant[owner] = t, want
 	s.push(event{at: t + grace, kind: evPullFire, node: node, owner: owner, to: want})
 }
 
@@ -561,7 +576,13 @@ func (s *sim) pullFire(e event) {
 	if s.cut(e.node, at) || s.cut(e.owner, at) {
 		return // the connection fails; the pull times out
 	}
-	s.push(event{at: at, kind: evPullReq, node: e.owner, owner: e.node})
+	s.push(event{at: at, kind: evPullReq, node: e.owner, owner: e.node, from: nd.cur[e.owner]})
+}
+
+// repair reports whether an owner at version v answers a pull since
+// version since with the changes rather than its set.
+func (s *sim) repair(since, v uint32) bool {
+	return s.c.HistoryDeltas > 0 && since < v && int(v-since) <= s.c.HistoryDeltas
 }
 
 // pullReq queues the owner's set for requester (e.owner).
@@ -574,10 +595,13 @@ func (s *sim) pullReq(e event) {
 	o.bytes += float64(s.c.PullBytes)
 	o.bulkLen++
 	start := max(e.at, o.bulkFree)
-	done := start + s.c.SetCost + time.Duration(s.c.Instances)*s.c.SetCostPerInstance
+	rows := s.c.Instances
+	if s.repair(e.from, o.version) {
+		rows = int(o.version - e.from)
+	}
+	done := start + s.c.SetCost + time.Duration(rows)*s.c.SetCostPerInstance
 	o.bulkFree = done
-	s.push(event{at: done, kind: evSetSent, node: e.node, owner: e.owner})
-	s.res.Sets++
+	s.push(event{at: done, kind: evSetSent, node: e.node, owner: e.owner, from: e.from})
 }
 
 // setSent sends the set the owner (e.node) finished to the requester
@@ -585,12 +609,31 @@ func (s *sim) pullReq(e event) {
 func (s *sim) setSent(e event) {
 	o := s.nodes[e.node]
 	o.bulkLen--
-	s.push(event{at: e.at + s.hop(), kind: evSetArrive, node: e.owner, owner: e.node, to: o.version})
+	if s.repair(e.from, o.version) {
+		s.res.Repairs++
+	} else {
+		s.res.Sets++
+	}
+	s.push(event{at: e.at + s.hop(), kind: evSetArrive, node: e.owner, owner: e.node, from: e.from, to: o.version})
 }
 
 func (s *sim) setArrive(e event) {
 	nd := s.nodes[e.node]
 	v := e.to
+	if s.repair(e.from, v) {
+		nd.bytes += float64(s.c.SetBytes + int(v-e.from)*s.c.DeltaBytes)
+		switch {
+		case nd.cur[e.owner] >= v:
+			nd.pullAt[e.owner] = -1 // stale: we hold it already
+			return
+		case nd.cur[e.owner] != e.from:
+			return // a gap: the pull stays in flight until it times out
+		}
+		nd.pullAt[e.owner] = -1
+		s.set(e.at, e.node, e.owner, v)
+		s.drain(e.at, e.node, e.owner)
+		return
+	}
 	nd.bytes += float64(s.c.SetBytes + s.c.Instances*s.c.SetBytesPerInstance)
 	nd.pullAt[e.owner] = -1
 	if v > nd.cur[e.owner] {
