@@ -15,8 +15,7 @@ import (
 // records (msgRecordsPullSince). The owner keeps its latest deltas, a
 // chain, and answers with one delta merging those after that version,
 // over TCP, which the receiver applies as any delta; when its history
-// does not reach back that far (or the merged delta would be larger than
-// the set), with its whole set. A lost delta thus costs about its own
+// does not reach back that far, with its whole set. A lost delta thus costs about its own
 // bytes, not the owner's set.
 //
 // Agents of the previous release do not know msgRecordsPullSince and
@@ -109,7 +108,8 @@ func mergeDeltas(ds []catalog.Delta) catalog.Delta {
 }
 
 // sendRepair answers node's pull since v: the merged delta when the
-// history has it and it is smaller than the set, else the whole set.
+// history reaches back to v (it holds at most recordsHistoryRows rows),
+// else the whole set.
 func (s *spreader) sendRepair(node string, v catalog.Version) {
 	self := s.a.cfg.NodeName
 	d, ok := s.since(v)
@@ -119,13 +119,10 @@ func (s *spreader) sendRepair(node string, v catalog.Version) {
 		return
 	}
 	if ok && d.To == cur {
-		_, svcs, checks := s.a.table.Records(self)
-		if deltaRows(d) <= len(svcs)+len(checks) {
-			msg, err := encodeRecordsMsg(msgRecordsDelta, recordsMsg{Owner: self, Delta: d})
-			if err == nil && s.send(n, msgRecordsDelta, msg, true) {
-				s.c.repairsSent.Add(1)
-				return
-			}
+		msg, err := encodeRecordsMsg(msgRecordsDelta, recordsMsg{Owner: self, Delta: d})
+		if err == nil && s.send(n, msgRecordsDelta, msg, true) {
+			s.c.repairsSent.Add(1)
+			return
 		}
 	}
 	s.sendSet(node)
