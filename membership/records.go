@@ -286,7 +286,11 @@ func (a *Agent) handleRecordsMsg(b []byte) {
 		if !s.accept(m.Owner) {
 			return
 		}
-		switch a.table.ApplyDelta(m.Owner, m.Delta) {
+		res := a.table.ApplyDelta(m.Owner, m.Delta)
+		if res == catalog.DeltaGap {
+			res = s.applyOverlap(m.Owner, m.Delta) // records_history.go
+		}
+		switch res {
 		case catalog.DeltaApplied:
 			s.c.deltasApplied.Add(1)
 			s.drain(m.Owner)

@@ -128,6 +128,21 @@ func (s *spreader) sendRepair(node string, v catalog.Version) {
 	s.sendSet(node)
 }
 
+// applyOverlap applies d, which does not follow what we hold of owner's
+// records, when what we hold lies within it: a repair merged from several
+// changes (mergeDeltas) that arrives after we applied the first of them.
+// A merged delta sets every row its changes touched to its last value, so
+// it brings any version between its From and To, of the same run, to To.
+// (A single change spans no version in between.)
+func (s *spreader) applyOverlap(owner string, d catalog.Delta) catalog.DeltaResult {
+	cur := s.a.table.RecordsVersion(owner)
+	if cur.Epoch != d.From.Epoch || d.To.Epoch != cur.Epoch || !d.From.Less(cur) || !cur.Less(d.To) {
+		return catalog.DeltaGap
+	}
+	d.From = cur
+	return s.a.table.ApplyDelta(owner, d)
+}
+
 // pullAnswered ends the pull in flight to owner once we hold what it was
 // for (a repair delta, or the deltas it waited for, arrived).
 func (s *spreader) pullAnswered(owner string) {

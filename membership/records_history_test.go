@@ -20,10 +20,13 @@ func chain(ds ...catalog.Delta) []catalog.Delta {
 	return ds
 }
 
-func TestMergeDeltas(t *testing.T) {
-	chk := func(id, svc string) catalog.Check {
-		return catalog.Check{CheckID: id, Name: id, Status: catalog.StatusPassing, ServiceID: svc}
-	}
+func chk(id, svc string) catalog.Check {
+	return catalog.Check{CheckID: id, Name: id, Status: catalog.StatusPassing, ServiceID: svc}
+}
+
+// mergeFixture returns a store holding owner o's records at version
+// (9, 1) and a chain of changes from there.
+func mergeFixture() (func() *catalog.Store, []catalog.Delta) {
 	ds := chain(
 		catalog.Delta{Services: []catalog.Service{svc("a", "a", 1), svc("b", "b", 2)}, Checks: []catalog.Check{chk("ca", "a")}},
 		catalog.Delta{Services: []catalog.Service{svc("a", "a", 3)}, DeleteServices: []string{"c"}},
@@ -36,6 +39,11 @@ func TestMergeDeltas(t *testing.T) {
 		st.ReplaceRecords("o", ds[0].From, []catalog.Service{svc("c", "c", 5), svc("a", "a", 0)}, []catalog.Check{chk("cc", "c")})
 		return st
 	}
+	return base, ds
+}
+
+func TestMergeDeltas(t *testing.T) {
+	base, ds := mergeFixture()
 	for from := range ds {
 		t.Run(fmt.Sprintf("from delta %d", from), func(t *testing.T) {
 			one, merged := base(), base()
@@ -57,6 +65,42 @@ func TestMergeDeltas(t *testing.T) {
 				t.Errorf("one by one %v %+v %+v;\nmerged %v %+v %+v", v1, s1, c1, v2, s2, c2)
 			}
 		})
+	}
+}
+
+// TestApplyOverlap: a merged repair applies over any version of the same
+// run within it, and over nothing else.
+func TestApplyOverlap(t *testing.T) {
+	a := newAgent(t, testConfig(t, "h164", "127.0.1.164"))
+	base, ds := mergeFixture()
+	want := base()
+	for _, d := range ds {
+		want.ApplyDelta("o", d)
+	}
+	merged := mergeDeltas(ds)
+	for at := 1; at < len(ds); at++ {
+		a.Table().DropRecords("o")
+		v, svcs, checks := func() (catalog.Version, []catalog.Service, []catalog.Check) {
+			st := base()
+			for _, d := range ds[:at] {
+				st.ApplyDelta("o", d)
+			}
+			return st.Records("o")
+		}()
+		a.Table().ReplaceRecords("o", v, svcs, checks)
+		if r := a.rec.applyOverlap("o", merged); r != catalog.DeltaApplied {
+			t.Fatalf("at %v: %v", v, r)
+		}
+		v1, s1, c1 := stripIndexes(want.Records("o"))
+		v2, s2, c2 := stripIndexes(a.Table().Records("o"))
+		if v1 != v2 || !reflect.DeepEqual(s1, s2) || !reflect.DeepEqual(c1, c2) {
+			t.Errorf("over %v: %v %+v %+v; want %v %+v %+v", v, v2, s2, c2, v1, s1, c1)
+		}
+	}
+	a.Table().DropRecords("o")
+	a.Table().ReplaceRecords("o", catalog.Version{Epoch: 8, Seq: 3}, nil, nil)
+	if r := a.rec.applyOverlap("o", merged); r != catalog.DeltaGap {
+		t.Errorf("over an earlier run's records: %v; want a gap", r)
 	}
 }
 

@@ -42,8 +42,8 @@
 //     puller's version; when the owner's last HistoryDeltas changes reach
 //     back to it, the answer is one delta of those changes (costing
 //     SetCost plus SetCostPerInstance per change, DeltaBytes per change),
-//     applied only if the puller still holds that version, else the
-//     whole set. HistoryDeltas 0 is the product before: always the set.
+//     applied if the puller holds that version or a later one within it
+//     (applyOverlap), else the whole set. HistoryDeltas 0 is the product before: always the set.
 //   - memberlist's push/pull: every PushPullInterval, scaled as memberlist
 //     scales it (×(⌈log2 n − 5⌉+1) above 32 members), each node exchanges
 //     every owner's version with one random node; each side pulls (after
@@ -626,9 +626,10 @@ func (s *sim) setArrive(e event) {
 		case nd.cur[e.owner] >= v:
 			nd.pullAt[e.owner] = -1 // stale: we hold it already
 			return
-		case nd.cur[e.owner] != e.from:
-			return // a gap: the pull stays in flight until it times out
+		case nd.cur[e.owner] < e.from:
+			return // cannot happen: versions only grow
 		}
+		// From our version or one within it (applyOverlap).
 		nd.pullAt[e.owner] = -1
 		s.set(e.at, e.node, e.owner, v)
 		s.drain(e.at, e.node, e.owner)
