@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/discod/discod/catalog"
+	"github.com/discod/discod/internal/testproc"
 )
 
 // The repair tests use 127.0.1.161–165.
@@ -175,6 +176,11 @@ func TestSpreadRepairSince(t *testing.T) {
 	o.register(t, svc("y", "y", 2)) // lost to x165
 	o.register(t, svc("z", "z", 3)) // a gap at x165: it pulls since its version
 	waitConverged(t, "x165 repaired", as[:1], as)
+	// The owner counts the repair once the send returned, which may be
+	// after x165 applied it.
+	testproc.WaitFor(t, 10*time.Second, "the owner counts the repair", func() bool {
+		return as[0].RecordsCounts().RepairsSent > before.RepairsSent
+	})
 	after := as[0].RecordsCounts()
 	if !dropped.Load() || after.RepairsSent != before.RepairsSent+1 || after.SetsSent != before.SetsSent {
 		t.Errorf("owner counts before %+v, after %+v; want one repair and no set", before, after)
