@@ -27,7 +27,7 @@ func (s *State) AddCheck(def servicedef.Check) error {
 	if err := s.addCheckLocked(def, false); err != nil {
 		return err
 	}
-	s.commitLocked()
+	s.commitLocked(false)
 	return s.persistLocked()
 }
 
@@ -127,7 +127,7 @@ func (s *State) RemoveCheck(id string) (bool, error) {
 		return false, nil
 	}
 	s.dropCheckLocked(c)
-	s.commitLocked()
+	s.commitLocked(false)
 	return true, s.persistLocked()
 }
 
@@ -161,7 +161,7 @@ func (s *State) UpdateTTL(id, status, output string) error {
 	c.expires = time.Now().Add(c.def.TTL)
 	s.armTTL(c)
 	s.setResultLocked(c, st, output)
-	s.commitLocked()
+	s.commitLocked(false)
 	return s.persistLocked()
 }
 
@@ -191,7 +191,7 @@ func (s *State) ttlExpired(id string, gen uint64) {
 	c.ttl = nil
 	s.log.Info("TTL check expired", "check", id)
 	s.setResultLocked(c, catalog.StatusCritical, "TTL expired (last output before timeout follows): "+c.output)
-	s.commitLocked()
+	s.commitLocked(false)
 	if err := s.persistLocked(); err != nil {
 		s.log.Warn("could not keep the TTL status", "check", id, "error", err)
 	}
@@ -214,7 +214,7 @@ func (s *State) SetCheckResult(id, status, output string) {
 		return
 	}
 	s.setResultLocked(c, status, output)
-	s.commitLocked()
+	s.commitLocked(false)
 }
 
 // setResultLocked records a status and output, capped. A status change is
@@ -263,7 +263,7 @@ func (s *State) flushOutput(id string, gen uint64) {
 	c.flush = nil
 	c.shown, c.shownAt = c.output, time.Now()
 	s.touchCheck(id)
-	s.commitLocked()
+	s.commitLocked(false)
 }
 
 // capOutput truncates output to the check's limit (servicedef's

@@ -68,8 +68,14 @@ func (s *State) serviceCheckIDs(id string) []string {
 
 // commitLocked writes the rows touched since the last commit that
 // changed to the store at a new version and queues the change for
-// Publish, if anything changed. mu is held.
-func (s *State) commitLocked() {
+// Publish, if anything changed; force rebuilds and writes every row
+// instead (commitAllLocked), for a change that did not mark what it
+// touched. mu is held.
+func (s *State) commitLocked(force bool) {
+	if force {
+		s.commitAllLocked()
+		return
+	}
 	d := catalog.Delta{From: s.version}
 	for _, id := range slices.Sorted(maps.Keys(s.dirtyS)) {
 		row, ok := s.serviceRow(id)

@@ -48,7 +48,7 @@ func (s *State) reap(now time.Time) {
 	for _, id := range slices.Sorted(maps.Keys(due)) {
 		s.removeServiceLocked(id)
 	}
-	s.commitLocked()
+	s.commitLocked(false)
 	if err := s.persistLocked(); err != nil {
 		s.log.Warn("could not keep the deregistration of critical services", "error", err)
 	}

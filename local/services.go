@@ -24,7 +24,7 @@ func (s *State) AddService(def servicedef.Service, replaceExistingChecks bool) e
 	if err := s.addServiceLocked(def, false, replaceExistingChecks); err != nil {
 		return err
 	}
-	s.commitLocked()
+	s.commitLocked(false)
 	return s.persistLocked()
 }
 
@@ -94,7 +94,7 @@ func (s *State) RemoveService(id string) (bool, error) {
 		return false, nil
 	}
 	s.removeServiceLocked(id)
-	s.commitLocked()
+	s.commitLocked(false)
 	return true, s.persistLocked()
 }
 
@@ -158,7 +158,7 @@ func (s *State) SyncFiles(svcs []servicedef.Service, checks []servicedef.Check) 
 				"service", d.ID, "source", d.Source)
 		}
 		if err := s.addServiceLocked(d, true, true); err != nil {
-			s.commitLocked()
+			s.commitLocked(false)
 			return err
 		}
 	}
@@ -168,7 +168,7 @@ func (s *State) SyncFiles(svcs []servicedef.Service, checks []servicedef.Check) 
 			continue
 		}
 		if err := s.addCheckLocked(d, true); err != nil {
-			s.commitLocked()
+			s.commitLocked(false)
 			return err
 		}
 	}
@@ -199,7 +199,7 @@ func (s *State) SyncFiles(svcs []servicedef.Service, checks []servicedef.Check) 
 		}
 		clear(s.restored)
 	}
-	s.commitLocked()
+	s.commitLocked(false)
 	return s.persistLocked()
 }
 
@@ -268,7 +268,7 @@ func (s *State) SetServiceMaintenance(id string, enable bool, reason string) err
 		s.log.Warn("service in maintenance mode: left out of DNS answers", "service", id, "reason", reason)
 	}
 	s.touchCheck(catalog.ServiceMaintPrefix + id)
-	s.commitLocked()
+	s.commitLocked(false)
 	return s.persistLocked()
 }
 
