@@ -13,7 +13,8 @@
 //   - ReplaceRecords and ApplyDelta write the services and checks one node
 //     owns, versioned by the owner (Version), so an old run of an agent or a
 //     late copy never overwrites newer records and a deregistered service
-//     never comes back.
+//     never comes back. ReplaceRecordSet and a Delta's Nodes also carry the
+//     external nodes (nodes without an agent) the node owns (external.go).
 //
 // Every write that a reader could see raises the index by one; a write
 // that changes nothing leaves it alone. The index is never 0 and never

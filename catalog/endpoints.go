@@ -40,11 +40,10 @@ func (s *Store) AppendEndpoints(dst []Endpoint, name, tag string, onlyPassing bo
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	for ref := range s.byService[name] {
-		n := s.nodes[ref.node]
+		n, r := s.resolve(ref.node)
 		if n == nil || !n.Answerable() {
 			continue
 		}
-		r := s.records[ref.node]
 		svc := r.services[ref.id]
 		if tag != "" && !hasTag(svc.Tags, tag) {
 			continue
@@ -59,7 +58,7 @@ func (s *Store) AppendEndpoints(dst []Endpoint, name, tag string, onlyPassing bo
 		}
 		dst = append(dst, Endpoint{
 			Node: n.Name, Datacenter: n.Datacenter, NodeAddr: n.Addr, NodeWANAddr: n.WANAddr,
-			ServiceID: svc.ID, Address: svc.Address, TaggedAddresses: svc.TaggedAddresses,
+			ServiceID: svc.ID, Address: serviceAddress(n, svc), TaggedAddresses: svc.TaggedAddresses,
 			Port: svc.Port, Status: status, Weight: w, Meta: svc.Meta,
 		})
 	}
@@ -108,4 +107,14 @@ func instanceStatus(r *records, id string) string {
 		}
 	}
 	return status
+}
+
+// serviceAddress is the address DNS answers for svc on n: its own, or ""
+// for the node's; an external node registered with a host name lends it
+// to its services that have none.
+func serviceAddress(n *Node, svc *Service) string {
+	if svc.Address == "" && n.Owner != "" && !n.Addr.IsValid() {
+		return n.ExternalAddress
+	}
+	return svc.Address
 }

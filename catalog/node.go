@@ -95,6 +95,14 @@ type Node struct {
 	ProtocolMin, ProtocolMax, ProtocolCur uint8
 	DelegateMin, DelegateMax, DelegateCur uint8
 
+	// Owner is, for an external node (registered with PUT
+	// /v1/catalog/register: a node without an agent), the name of the agent
+	// that owns it; "" for an agent's own node. ExternalAddress is then the
+	// address as registered (an IP, also in Addr, or a host name) and
+	// ExternalTagged its tagged addresses. Readers must not modify the map.
+	Owner, ExternalAddress string
+	ExternalTagged         map[string]string
+
 	// CreateIndex is the store index at which the node entered the store,
 	// ModifyIndex the one at which it last changed. The store sets both;
 	// values passed in are ignored.
@@ -125,6 +133,7 @@ func (n *Node) sameAs(o *Node) bool {
 		n.WANAddr == o.WANAddr && slices.Equal(n.Datacenters, o.Datacenters) &&
 		n.DatacentersVersion == o.DatacentersVersion && n.Run == o.Run && n.Gen == o.Gen &&
 		n.Maintenance == o.Maintenance && n.State == o.State &&
+		n.Owner == o.Owner && n.ExternalAddress == o.ExternalAddress && maps.Equal(n.ExternalTagged, o.ExternalTagged) &&
 		n.ProtocolMin == o.ProtocolMin && n.ProtocolMax == o.ProtocolMax && n.ProtocolCur == o.ProtocolCur &&
 		n.DelegateMin == o.DelegateMin && n.DelegateMax == o.DelegateMax && n.DelegateCur == o.DelegateCur
 }

@@ -34,10 +34,11 @@ func (s *Store) ServiceNames(ws *WatchSet) (map[string][]string, uint64) {
 		name := ""
 		var tags []string
 		for ref := range set {
-			if n := s.nodes[ref.node]; n == nil || !n.InCatalog() {
+			n, r := s.resolve(ref.node)
+			if n == nil || !n.InCatalog() {
 				continue
 			}
-			svc := s.records[ref.node].services[ref.id]
+			svc := r.services[ref.id]
 			if name == "" || svc.Name < name {
 				name = svc.Name
 			}
@@ -59,11 +60,10 @@ func (s *Store) ServiceInstances(name string, ws *WatchSet) ([]Instance, uint64)
 	defer s.mu.RUnlock()
 	var out []Instance
 	for ref := range s.byService[strings.ToLower(name)] {
-		n := s.nodes[ref.node]
+		n, r := s.resolve(ref.node)
 		if n == nil || !n.InCatalog() {
 			continue
 		}
-		r := s.records[ref.node]
 		svc := r.services[ref.id]
 		checks := NodeChecks(n)
 		checks = append(checks, named(sortedChecks(r, ""), n.Name, func(c *Check) bool { return c.ServiceID == "" })...)
@@ -100,11 +100,14 @@ func (s *Store) NodeServices(name string, ws *WatchSet) (n Node, svcs []Service,
 	defer s.mu.RUnlock()
 	key := strings.ToLower(name)
 	idx = s.watch(ws, Key("node/"+key), Key("noderec/"+key))
-	np := s.nodes[key]
+	np, r := s.nodes[key], s.records[key]
+	if np == nil {
+		np, r = s.externalNamed(key)
+	}
 	if np == nil || !np.InCatalog() {
 		return Node{}, nil, false, idx
 	}
-	if r := s.records[key]; r != nil {
+	if r != nil {
 		svcs = sortedServices(r)
 	}
 	return *np, svcs, true, idx
@@ -118,16 +121,35 @@ func (s *Store) NodeChecks(name string, ws *WatchSet) ([]Check, uint64) {
 	defer s.mu.RUnlock()
 	key := strings.ToLower(name)
 	idx := s.watch(ws, Key("node/"+key), Key("noderec/"+key))
-	n := s.nodes[key]
+	n := s.nodeNamed(key)
 	if n == nil || !n.InCatalog() {
 		return []Check{}, idx
 	}
-	return s.checksOf(key, n), idx
+	return s.checksOf(key), idx
 }
 
-func (s *Store) checksOf(key string, n *Node) []Check {
+// nodeNamed returns the member or the visible external node called key
+// (lower case); s.mu is held.
+func (s *Store) nodeNamed(key string) *Node {
+	if n := s.nodes[key]; n != nil {
+		return n
+	}
+	n, _ := s.externalNamed(key)
+	return n
+}
+
+// checksOf returns the checks of the node called key (lower case), a
+// member or an external node; s.mu is held.
+func (s *Store) checksOf(key string) []Check {
+	n, r := s.nodes[key], s.records[key]
+	if n == nil {
+		n, r = s.externalNamed(key)
+	}
+	if n == nil {
+		return nil
+	}
 	out := NodeChecks(n)
-	if r := s.records[key]; r != nil {
+	if r != nil {
 		out = append(out, named(sortedChecks(r, ""), n.Name, nil)...)
 	}
 	return out
@@ -145,10 +167,11 @@ func (s *Store) Checks(state string, ws *WatchSet) ([]Check, uint64) {
 			keys = append(keys, k)
 		}
 	}
+	keys = append(keys, s.externalKeys()...)
 	slices.Sort(keys)
 	out := []Check{}
 	for _, k := range keys {
-		for _, c := range s.checksOf(k, s.nodes[k]) {
+		for _, c := range s.checksOf(k) {
 			if state == "" || state == "any" || c.Status == state {
 				out = append(out, c)
 			}

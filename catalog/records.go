@@ -28,16 +28,21 @@ type records struct {
 	version  Version
 	services map[string]*Service // by service ID
 	checks   map[string]*Check   // by check ID
+	nodes    map[string]*extNode // the external nodes it owns, by lower-case name (external.go)
 }
 
 // Delta is one change to the records a node owns, from version From to To.
 // Services and Checks are added or replaced whole; the deletes name IDs.
+// Nodes are external nodes added or replaced whole, with their services
+// and checks; DeleteNodes names the external nodes removed.
 type Delta struct {
 	From, To       Version
 	Services       []Service
 	Checks         []Check
 	DeleteServices []string
 	DeleteChecks   []string
+	Nodes          []ExternalNode
+	DeleteNodes    []string
 }
 
 // DeltaResult says what ApplyDelta did.
@@ -89,8 +94,14 @@ func (s *Store) Records(node string) (Version, []Service, []Check) {
 
 // ReplaceRecords makes svcs and checks the whole record set of node at
 // version v, if v is newer than what the store holds, and reports whether
-// it did. Rows equal to the ones held keep their indexes.
+// it did; the node then owns no external node. Rows equal to the ones
+// held keep their indexes.
 func (s *Store) ReplaceRecords(node string, v Version, svcs []Service, checks []Check) bool {
+	return s.ReplaceRecordSet(node, v, svcs, checks, nil)
+}
+
+// ReplaceRecordSet is ReplaceRecords with the external nodes node owns.
+func (s *Store) ReplaceRecordSet(node string, v Version, svcs []Service, checks []Check, nodes []ExternalNode) bool {
 	key := strings.ToLower(node)
 	s.mu.Lock()
 	r := s.records[key]
@@ -122,6 +133,16 @@ func (s *Store) ReplaceRecords(node string, v Version, svcs []Service, checks []
 	for id := range r.checks {
 		if !keepC[id] {
 			s.deleteCheck(t, key, r, id)
+		}
+	}
+	keepN := make(map[string]bool, len(nodes))
+	for i := range nodes {
+		keepN[strings.ToLower(nodes[i].Name)] = true
+		s.putExternal(t, key, r, nodes[i])
+	}
+	for k := range r.nodes {
+		if !keepN[k] {
+			s.deleteExternal(t, r, k)
 		}
 	}
 	s.unlockAndNotify(t.commit())
@@ -163,6 +184,12 @@ func (s *Store) ApplyDelta(node string, d Delta) DeltaResult {
 	for i := range d.Checks {
 		s.putCheck(t, key, r, d.Checks[i])
 	}
+	for _, name := range d.DeleteNodes {
+		s.deleteExternal(t, r, strings.ToLower(name))
+	}
+	for i := range d.Nodes {
+		s.putExternal(t, key, r, d.Nodes[i])
+	}
 	s.unlockAndNotify(t.commit())
 	return DeltaApplied
 }
@@ -191,6 +218,9 @@ func (s *Store) dropRecords(t *tx, key string) {
 		s.deleteService(t, key, r, id)
 	}
 	delete(s.records, key)
+	for k := range r.nodes {
+		s.deleteExternal(t, r, k)
+	}
 	t.touch(Key("noderec/" + key))
 }
 

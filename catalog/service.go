@@ -135,9 +135,13 @@ const (
 )
 
 // NodeChecks returns the checks the catalog synthesises for n: serfHealth
-// always, and _node_maintenance while n is in maintenance. Their indexes
+// always, and _node_maintenance while n is in maintenance; for an
+// external node only OwnerCheckID, while its owner is failed. Their indexes
 // are the node's.
 func NodeChecks(n *Node) []Check {
+	if n.Owner != "" {
+		return ownerChecks(n)
+	}
 	serf := Check{Node: n.Name, CheckID: SerfCheckID, Name: SerfCheckName, Status: StatusPassing, Output: SerfAliveOutput,
 		CreateIndex: n.CreateIndex, ModifyIndex: n.ModifyIndex}
 	if n.State == StateFailed {

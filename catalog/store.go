@@ -21,6 +21,7 @@ type Store struct {
 	byAddr    map[netip.Addr]string           // advertised address → lower-case name, for PTR
 	records   map[string]*records             // lower-case node name → the services and checks it owns
 	byService map[string]map[instanceRef]bool // lower-case service name → its instances
+	ext       map[string]*extNode             // lower-case name → the external node readers see (external.go)
 	keyIdx    map[Key]uint64                  // key → index of its last change
 	onChange  func(name string, from, to State)
 
@@ -42,7 +43,7 @@ func NewStore() *Store {
 	return &Store{
 		index: seed, base: seed,
 		nodes: map[string]*Node{}, byAddr: map[netip.Addr]string{},
-		records: map[string]*records{}, byService: map[string]map[instanceRef]bool{},
+		records: map[string]*records{}, byService: map[string]map[instanceRef]bool{}, ext: map[string]*extNode{},
 		keyIdx: map[Key]uint64{}, waiters: map[Key]map[*WatchSet]struct{}{},
 	}
 }
@@ -143,6 +144,12 @@ func (t *tx) touchNode(key string) {
 		for _, svc := range r.services {
 			t.touch(KeyService(svc.Name))
 		}
+		for _, e := range r.nodes {
+			t.touchExt(e)
+		}
+	}
+	if e := t.s.ext[key]; e != nil {
+		t.touchExt(e) // a member of the same name hides it, or stops hiding it
 	}
 }
 

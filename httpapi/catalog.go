@@ -16,6 +16,18 @@ import (
 // The WAN tagged addresses are the node's WAN address when it has one;
 // toWAN (a request from another datacenter) makes it the Address too.
 func catalogNodeOf(m catalog.Node, toWAN bool) Node {
+	if m.Owner != "" {
+		// An external node: its address and tagged addresses as registered.
+		addr := m.ExternalAddress
+		if a, ok := m.ExternalTagged["wan"]; ok && toWAN {
+			addr = a
+		}
+		return Node{
+			ID: m.ID, Node: m.Name, Address: addr, Datacenter: m.Datacenter,
+			TaggedAddresses: nonNil(m.ExternalTagged), Meta: nonNil(m.Meta),
+			CreateIndex: m.CreateIndex, ModifyIndex: m.ModifyIndex,
+		}
+	}
 	wanIP := m.Addr
 	if m.WANAddr.IsValid() {
 		wanIP = m.WANAddr
@@ -116,10 +128,10 @@ func hasTags(have, want []string) bool {
 func (s *Server) catalogNodes(w http.ResponseWriter, r *http.Request) {
 	meta, toWAN := parseNodeMeta(r), fromWAN(r)
 	s.read(w, r, &Node{}, func(o *queryOptions, ws *catalog.WatchSet) (any, uint64, error) {
-		all, idx := s.Agent.Table().AllNodes(ws)
+		all, idx := s.Agent.Table().CatalogNodes(ws) // external nodes included
 		out := []Node{}
 		for _, m := range all {
-			if m.InCatalog() && meta.match(m.Meta) {
+			if meta.match(m.Meta) {
 				out = append(out, catalogNodeOf(m, toWAN))
 			}
 		}

@@ -27,7 +27,9 @@
 //	PUT  /v1/agent/service/register, deregister/<id>, maintenance/<id>  (write)
 //	GET  /v1/agent/checks           this agent's own checks (agent_checks.go)
 //	PUT  /v1/agent/check/register, deregister/<id>, pass|warn|fail/<id>, update/<id>  (write)
-//	GET  /v1/catalog/nodes          alive and failed nodes (?node-meta=k:v, repeatable, AND)
+//	PUT  /v1/catalog/register       an external node (no agent), its service and checks; owned by this agent (catalog_register.go)  (write)
+//	PUT  /v1/catalog/deregister     an external node, one of its services or one of its checks  (write)
+//	GET  /v1/catalog/nodes          alive and failed nodes, external ones too (?node-meta=k:v, repeatable, AND)
 //	GET  /v1/catalog/node/<name>    one node with its services keyed by ID, or null
 //	GET  /v1/catalog/services       service name → union of its tags (no "consul" service)
 //	GET  /v1/catalog/service/<s>    the instances of s (?tag=, repeatable, all must match)

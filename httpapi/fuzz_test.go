@@ -9,6 +9,7 @@ import (
 	"net/http/httptest"
 	"net/netip"
 	"net/url"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -64,6 +65,8 @@ var fuzzRoutes = []struct{ method, path string }{
 	{"GET", "/ui/"},
 	{"GET", "/ui/members.json"},
 	{"GET", "/ui/static/{}"},
+	{"PUT", "/v1/catalog/register"},
+	{"PUT", "/v1/catalog/deregister"},
 }
 
 // fuzzServer is the API of a lone agent with its own services and checks,
@@ -131,6 +134,17 @@ func FuzzHTTPRequest(f *testing.F) {
 		{"%zz", "%00", `{`},
 	} {
 		f.Add(uint8(i), seed.query, seed.seg, []byte(seed.body))
+	}
+	// The catalog's write endpoints, by route.
+	for _, seed := range []struct{ path, query, body string }{
+		{"/v1/catalog/register", "", `{"Node":"rds-1","Address":"10.0.0.5","Service":{"Service":"pg","Port":5432},"Check":{"Name":"up","ServiceID":"pg","Status":"passing"}}`},
+		{"/v1/catalog/register", "dc=dc1", `{"Node":"rds-1","Address":"db.example.com","SkipNodeUpdate":true,"Checks":[{"CheckID":"x","Definition":{"Interval":"10s","Timeout":5000000000}}]}`},
+		{"/v1/catalog/register", "", `{"Node":"rds-1","Address":"10.0.0.5","Service":{"Service":"pg","Weights":{"Passing":-1}}}`},
+		{"/v1/catalog/deregister", "", `{"Node":"rds-1","ServiceID":"pg","CheckID":"up"}`},
+		{"/v1/catalog/deregister", "", `{"Datacenter":"dc1","Node":"rds-1"}`},
+	} {
+		i := slices.IndexFunc(fuzzRoutes, func(r struct{ method, path string }) bool { return r.path == seed.path })
+		f.Add(uint8(i), seed.query, "", []byte(seed.body))
 	}
 	f.Fuzz(func(t *testing.T, route uint8, query, seg string, body []byte) {
 		rt := fuzzRoutes[int(route)%len(fuzzRoutes)]

@@ -103,6 +103,7 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("GET /v1/health/state/{state}", s.healthState)
 	mux.HandleFunc("GET /v1/kv/{key...}", s.kv)
 	mux.HandleFunc("GET /v1/catalog/datacenters", s.datacenters)
+	s.catalogWriteRoutes(mux) // catalog_register.go
 	s.uiRoutes(mux)
 	s.agentServiceRoutes(mux) // agent_services.go, agent_checks.go
 	// Unknown paths get the mux's "404 page not found" and a known path with

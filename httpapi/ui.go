@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/discod/discod/membership"
 )
@@ -58,10 +59,12 @@ func (s *Server) uiRoutes(mux *http.ServeMux) {
 	mux.Handle("GET /ui/static/", uiHeaders(noListing(static)))
 }
 
-// noListing answers 404 for directories instead of listing them.
+// noListing answers 404 for directories instead of listing them, and for
+// paths that cannot name an embedded file (invalid UTF-8, for which the
+// file server would answer 500).
 func noListing(h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if strings.HasSuffix(r.URL.Path, "/") {
+		if strings.HasSuffix(r.URL.Path, "/") || !utf8.ValidString(r.URL.Path) {
 			http.NotFound(w, r)
 			return
 		}

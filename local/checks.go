@@ -42,7 +42,7 @@ func (s *State) addCheckLocked(def servicedef.Check, fromFile bool) error {
 	if err := s.checkAllowed(&def); err != nil {
 		return err
 	}
-	if s.checks[def.ID] == nil && len(s.checks) >= s.cfg.MaxChecks {
+	if s.checks[def.ID] == nil && s.checkCount() >= s.cfg.MaxChecks {
 		return errorf(ErrLimit, "check %q: the agent already has %d checks, the limit (deregister some first)", def.ID, s.cfg.MaxChecks)
 	}
 	s.putCheckLocked(def)

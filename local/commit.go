@@ -18,7 +18,8 @@ import (
 // store (catalog.Store.ApplyDelta) and queued for Publish. The whole set
 // is rebuilt and written with ReplaceRecords only at start
 // (commitAllLocked), and whenever the store no longer holds the version
-// the delta follows.
+// the delta follows. External nodes (external.go) are compared whole at
+// every commit.
 
 // touchService marks service id, its checks and its maintenance check as
 // possibly changed. mu is held.
@@ -99,7 +100,12 @@ func (s *State) commitLocked(force bool) {
 	}
 	clear(s.dirtyS)
 	clear(s.dirtyC)
-	if len(d.Services)+len(d.Checks)+len(d.DeleteServices)+len(d.DeleteChecks) == 0 {
+	if len(s.external)+len(s.pubExternal) > 0 {
+		// External nodes are compared whole, all of them: they are few
+		// (external.go).
+		s.pubExternal = s.externalDelta(&d, s.pubExternal)
+	}
+	if deltaRows(d) == 0 {
 		return
 	}
 	s.next(&d)
@@ -157,6 +163,7 @@ func (s *State) commitAllLocked() {
 	}
 	clear(s.dirtyS)
 	clear(s.dirtyC)
+	s.pubExternal = s.externalDelta(&d, s.pubExternal)
 	s.next(&d)
 	s.pubServices, s.pubChecks = keepS, keepC
 	s.storeRows(svcs, checks)
@@ -176,10 +183,15 @@ func (s *State) next(d *catalog.Delta) {
 func (s *State) storeAllLocked() { s.storeRows(s.serviceRows(), s.checkRows(false)) }
 
 func (s *State) storeRows(svcs []catalog.Service, checks []catalog.Check) {
-	if !s.cfg.Store.ReplaceRecords(s.cfg.NodeName, s.version, svcs, checks) {
+	if !s.cfg.Store.ReplaceRecordSet(s.cfg.NodeName, s.version, svcs, checks, s.externalRows()) {
 		s.log.Warn("the catalog holds a newer version of this node's records than this run's; the change is published but not stored",
 			"version", s.version, "held", s.cfg.Store.RecordsVersion(s.cfg.NodeName))
 	}
+}
+
+// deltaRows is the number of rows d changes.
+func deltaRows(d catalog.Delta) int {
+	return len(d.Services) + len(d.Checks) + len(d.DeleteServices) + len(d.DeleteChecks) + len(d.Nodes) + len(d.DeleteNodes)
 }
 
 // published queues d for Publish and wakes the Changed waiters.

@@ -7,8 +7,10 @@ import (
 	"maps"
 	"path/filepath"
 	"slices"
+	"strings"
 	"time"
 
+	"github.com/discod/discod/catalog"
 	"github.com/discod/discod/internal/datadir"
 	"github.com/discod/discod/servicedef"
 )
@@ -32,6 +34,8 @@ type file struct {
 	Checks      []servicedef.Check
 	TTL         map[string]ttlState `json:",omitempty"`
 	Maintenance map[string]string   `json:",omitempty"`
+	// External holds the external nodes this agent owns (external.go).
+	External []catalog.ExternalNode `json:",omitempty"`
 }
 
 // ttlState is a TTL check's status, kept until Expires.
@@ -74,6 +78,13 @@ func (s *State) restore(f *file) error {
 	s.maint = maps.Clone(f.Maintenance)
 	if s.maint == nil {
 		s.maint = map[string]string{}
+	}
+	for _, n := range f.External {
+		if n.Name == "" || n.Address == "" {
+			return fmt.Errorf("local: %s: an external node without a name or an address (remove the entry, or the file)", s.path)
+		}
+		sortExternal(&n)
+		s.external[strings.ToLower(n.Name)] = n
 	}
 	byService := map[string][]servicedef.Check{}
 	var nodeChecks []servicedef.Check
@@ -123,7 +134,8 @@ func (s *State) persistLocked() error {
 	if s.path == "" {
 		return nil
 	}
-	f := file{Version: fileVersion, Epoch: s.epoch, TTL: map[string]ttlState{}, Maintenance: maps.Clone(s.maint)}
+	f := file{Version: fileVersion, Epoch: s.epoch, TTL: map[string]ttlState{}, Maintenance: maps.Clone(s.maint),
+		External: s.externalRows()}
 	for _, id := range slices.Sorted(maps.Keys(s.services)) {
 		if svc := s.services[id]; !svc.fromFile {
 			f.Services = append(f.Services, svc.def)

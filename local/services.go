@@ -35,7 +35,7 @@ func (s *State) addServiceLocked(def servicedef.Service, fromFile, replaceExisti
 		return err
 	}
 	old := s.services[def.ID]
-	if old == nil && len(s.services) >= s.cfg.MaxServices {
+	if old == nil && s.serviceCount() >= s.cfg.MaxServices {
 		return errorf(ErrLimit, "service %q: the agent already has %d services, the limit (deregister some first)", def.ID, s.cfg.MaxServices)
 	}
 	newChecks := 0
@@ -51,7 +51,7 @@ func (s *State) addServiceLocked(def servicedef.Service, fromFile, replaceExisti
 			newChecks++
 		}
 	}
-	if len(s.checks)+newChecks > s.cfg.MaxChecks {
+	if s.checkCount()+newChecks > s.cfg.MaxChecks {
 		return errorf(ErrLimit, "service %q: %d more checks would pass the agent's limit of %d checks", def.ID, newChecks, s.cfg.MaxChecks)
 	}
 	checks := def.Checks

@@ -97,7 +97,10 @@ type State struct {
 	// What was last written to the store, by ID.
 	pubServices map[string]catalog.Service
 	pubChecks   map[string]catalog.Check
-	queue       []catalog.Delta // to publish once mu is released
+	// external holds the external nodes this agent owns, by lower-case
+	// name (external.go); pubExternal what was last written of them.
+	external, pubExternal map[string]catalog.ExternalNode
+	queue                 []catalog.Delta // to publish once mu is released
 	// dirtyS and dirtyC are the service and check IDs (maintenance
 	// checks included) whose rows may differ from the published ones:
 	// what the next commit compares (commit.go).
@@ -177,6 +180,7 @@ func New(cfg Config) (*State, error) {
 		services: map[string]*service{}, checks: map[string]*check{},
 		maint: map[string]string{}, restored: map[string]ttlState{},
 		pubServices: map[string]catalog.Service{}, pubChecks: map[string]catalog.Check{},
+		external: map[string]catalog.ExternalNode{}, pubExternal: map[string]catalog.ExternalNode{},
 		dirtyS: map[string]bool{}, dirtyC: map[string]bool{}, byService: map[string]map[string]bool{},
 		changed: make(chan struct{}), stop: make(chan struct{}),
 	}

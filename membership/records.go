@@ -312,7 +312,7 @@ func (a *Agent) handleRecordsMsg(b []byte) {
 		if !s.accept(m.Owner) {
 			return
 		}
-		if a.table.ReplaceRecords(m.Owner, m.Delta.To, m.Delta.Services, m.Delta.Checks) {
+		if a.table.ReplaceRecordSet(m.Owner, m.Delta.To, m.Delta.Services, m.Delta.Checks, m.Delta.Nodes) {
 			s.c.setsApplied.Add(1)
 		}
 		s.pullDone(m.Owner)

@@ -53,7 +53,11 @@ func (s *spreader) remember(d catalog.Delta) {
 }
 
 func deltaRows(d catalog.Delta) int {
-	return len(d.Services) + len(d.Checks) + len(d.DeleteServices) + len(d.DeleteChecks)
+	n := len(d.Services) + len(d.Checks) + len(d.DeleteServices) + len(d.DeleteChecks) + len(d.DeleteNodes)
+	for _, e := range d.Nodes {
+		n += 1 + len(e.Services) + len(e.Checks)
+	}
+	return n
 }
 
 // since returns one delta from v to our latest version, merged from the
@@ -70,14 +74,24 @@ func (s *spreader) since(v catalog.Version) (catalog.Delta, bool) {
 }
 
 // mergeDeltas returns the one delta that does what the chain ds does:
-// the last write of each row wins.
+// the last write of each row (and of each external node, which is
+// replaced whole) wins.
 func mergeDeltas(ds []catalog.Delta) catalog.Delta {
 	if len(ds) == 1 {
 		return ds[0]
 	}
 	svcs, checks := map[string]*catalog.Service{}, map[string]*catalog.Check{}
 	delS, delC := map[string]bool{}, map[string]bool{}
+	nodes, delN := map[string]*catalog.ExternalNode{}, map[string]string{} // by lower-case name
 	for _, d := range ds {
+		for _, name := range d.DeleteNodes {
+			delete(nodes, strings.ToLower(name))
+			delN[strings.ToLower(name)] = name
+		}
+		for i := range d.Nodes {
+			nodes[strings.ToLower(d.Nodes[i].Name)] = &d.Nodes[i]
+			delete(delN, strings.ToLower(d.Nodes[i].Name))
+		}
 		for _, id := range d.DeleteChecks {
 			delete(checks, id)
 			delC[id] = true
@@ -104,6 +118,12 @@ func mergeDeltas(ds []catalog.Delta) catalog.Delta {
 	}
 	out.DeleteServices = sortedKeys(delS)
 	out.DeleteChecks = sortedKeys(delC)
+	for _, k := range sortedKeys(nodes) {
+		out.Nodes = append(out.Nodes, *nodes[k])
+	}
+	for _, k := range sortedKeys(delN) {
+		out.DeleteNodes = append(out.DeleteNodes, delN[k])
+	}
 	return out
 }
 

@@ -25,14 +25,31 @@ func chk(id, svc string) catalog.Check {
 	return catalog.Check{CheckID: id, Name: id, Status: catalog.StatusPassing, ServiceID: svc}
 }
 
+func ext(name, service string) catalog.ExternalNode {
+	return catalog.ExternalNode{Name: name, Address: "10.9.9.9", Services: []catalog.Service{{ID: service, Name: service, Port: 1}}}
+}
+
+// extNames returns owner o's external nodes in st as name/service pairs.
+func extNames(st *catalog.Store) []string {
+	var out []string
+	for _, e := range st.ExternalNodes("o") {
+		for _, sv := range e.Services {
+			out = append(out, e.Name+"/"+sv.ID)
+		}
+	}
+	return out
+}
+
 // mergeFixture returns a store holding owner o's records at version
 // (9, 1) and a chain of changes from there.
 func mergeFixture() (func() *catalog.Store, []catalog.Delta) {
 	ds := chain(
-		catalog.Delta{Services: []catalog.Service{svc("a", "a", 1), svc("b", "b", 2)}, Checks: []catalog.Check{chk("ca", "a")}},
+		catalog.Delta{Services: []catalog.Service{svc("a", "a", 1), svc("b", "b", 2)}, Checks: []catalog.Check{chk("ca", "a")},
+			Nodes: []catalog.ExternalNode{ext("Ext1", "db"), ext("ext2", "db")}},
 		catalog.Delta{Services: []catalog.Service{svc("a", "a", 3)}, DeleteServices: []string{"c"}},
-		catalog.Delta{DeleteServices: []string{"b"}, DeleteChecks: []string{"ca"}},
-		catalog.Delta{Services: []catalog.Service{svc("b", "b", 4)}, Checks: []catalog.Check{chk("cb", "b")}},
+		catalog.Delta{DeleteServices: []string{"b"}, DeleteChecks: []string{"ca"}, DeleteNodes: []string{"ext1"}},
+		catalog.Delta{Services: []catalog.Service{svc("b", "b", 4)}, Checks: []catalog.Check{chk("cb", "b")},
+			Nodes: []catalog.ExternalNode{ext("ext2", "cache")}},
 		catalog.Delta{DeleteServices: []string{"a"}},
 	)
 	base := func() *catalog.Store {
@@ -64,6 +81,9 @@ func TestMergeDeltas(t *testing.T) {
 			v2, s2, c2 := stripIndexes(merged.Records("o"))
 			if v1 != v2 || !reflect.DeepEqual(s1, s2) || !reflect.DeepEqual(c1, c2) {
 				t.Errorf("one by one %v %+v %+v;\nmerged %v %+v %+v", v1, s1, c1, v2, s2, c2)
+			}
+			if e1, e2 := extNames(one), extNames(merged); !reflect.DeepEqual(e1, e2) {
+				t.Errorf("external nodes one by one %v; merged %v", e1, e2)
 			}
 		})
 	}

@@ -124,12 +124,12 @@ func (s *spreader) sendSet(node string) {
 	delete(s.sets, strings.ToLower(node))
 	s.mu.Unlock()
 	self := s.a.cfg.NodeName
-	v, svcs, checks := s.a.table.Records(self)
+	v, svcs, checks, nodes := s.a.table.RecordSet(self)
 	n := s.member(node)
 	if v.IsZero() || n == nil {
 		return // no records yet (the local state will publish them), or no such member
 	}
-	msg, err := encodeRecordsMsg(msgRecordsSet, recordsMsg{Owner: self, Delta: catalog.Delta{To: v, Services: svcs, Checks: checks}})
+	msg, err := encodeRecordsMsg(msgRecordsSet, recordsMsg{Owner: self, Delta: catalog.Delta{To: v, Services: svcs, Checks: checks, Nodes: nodes}})
 	if err != nil {
 		s.c.drops.Add(1)
 		s.a.log.Error("cannot send this node's records", "node", node, "error", err)

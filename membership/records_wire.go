@@ -47,7 +47,15 @@ const (
 )
 
 // recordsWireVersion is the first byte of a delta or set payload.
-const recordsWireVersion = 1
+// Version 2 is version 1 followed by the external nodes (the owner's
+// nodes without an agent, each whole: name, ID, address, tagged
+// addresses, meta, services, checks) and the names of the external nodes
+// deleted. A message without external nodes is still written as version
+// 1, so that agents that read only version 1 keep reading it.
+const (
+	recordsWireVersion    = 2
+	recordsWireVersionOne = 1
+)
 
 // The limits of one records message: one home for the encoder, which
 // refuses to send what peers would refuse, and for the decoder.
@@ -108,8 +116,13 @@ func (w *wireWriter) count(field string, n, limit int) {
 // or msgRecordsSet) carrying m, or an error naming the field over a limit.
 func encodeRecordsMsg(typ byte, m recordsMsg) ([]byte, error) {
 	w := &wireWriter{b: make([]byte, 0, 256)}
-	w.b = append(w.b, recordsWireVersion)
 	d := &m.Delta
+	ext := len(d.Nodes)+len(d.DeleteNodes) > 0
+	if ext {
+		w.b = append(w.b, recordsWireVersion)
+	} else {
+		w.b = append(w.b, recordsWireVersionOne)
+	}
 	w.str("owner", m.Owner)
 	if !d.From.Less(d.To) {
 		return nil, fmt.Errorf("encode the records of %s: version %v does not follow %v", m.Owner, d.To, d.From)
@@ -133,6 +146,9 @@ func encodeRecordsMsg(typ byte, m recordsMsg) ([]byte, error) {
 	w.count("deleted checks", len(d.DeleteChecks), maxRecordsChecks)
 	for _, id := range d.DeleteChecks {
 		w.str("deleted check ID", id)
+	}
+	if ext {
+		encodeExternal(w, d)
 	}
 	if w.err != nil {
 		return nil, fmt.Errorf("encode the records of %s: %w", m.Owner, w.err)
@@ -307,8 +323,9 @@ func (r *wireReader) count(field string, limit int) int {
 func decodeRecordsPayload(b []byte) (recordsMsg, error) {
 	var m recordsMsg
 	r := &wireReader{b: b}
-	if v := r.byte1("format version"); r.err == nil && v != recordsWireVersion {
-		return m, fmt.Errorf("records format version %d: this build reads %d", v, recordsWireVersion)
+	v := r.byte1("format version")
+	if r.err == nil && v != recordsWireVersion && v != recordsWireVersionOne {
+		return m, fmt.Errorf("records format version %d: this build reads %d and %d", v, recordsWireVersionOne, recordsWireVersion)
 	}
 	m.Owner = r.str("owner")
 	d := &m.Delta
@@ -347,6 +364,11 @@ func decodeRecordsPayload(b []byte) (recordsMsg, error) {
 		d.DeleteChecks = make([]string, n)
 		for i := range d.DeleteChecks {
 			d.DeleteChecks[i] = r.str("deleted check ID")
+		}
+	}
+	if v == recordsWireVersion && r.err == nil {
+		if err := decodeExternal(r, d); err != nil {
+			return m, fmt.Errorf("records of %q: %w", m.Owner, err)
 		}
 	}
 	switch {

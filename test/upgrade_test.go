@@ -51,7 +51,8 @@ func buildPrevious(t *testing.T) string {
 
 // TestRollingUpgrade runs a server of the previous release with two
 // agents of this one (127.0.0.54–56): they answer each other's nodes, the
-// new agents answer a service one of them owns, leaves are seen as left
+// new agents answer a service and an external node one of them owns
+// (the old agent is not disturbed by the records carrying it), leaves are seen as left
 // and a kill -9 as failed in both directions, and the old agent ignores
 // the new gossip messages without complaint.
 func TestRollingUpgrade(t *testing.T) {
@@ -93,6 +94,19 @@ func TestRollingUpgrade(t *testing.T) {
 		testproc.WaitFor(t, 10*time.Second, "web.service.consul on "+a.name, func() bool {
 			return answerA(query(t, "udp", a.ip+":8600", "web.service.consul.", dns.TypeA)) == ipNew1
 		})
+	}
+
+	// An external node (PUT /v1/catalog/register) registered on new-one
+	// reaches new-two; the old agent ignores the records that carry it
+	// and keeps answering every agent's node.
+	put(t, "http://"+ipNew1+":8500/v1/catalog/register", `{"Node":"ext-db","Address":"10.0.0.7","Service":{"Service":"db","Port":5432}}`)
+	testproc.WaitFor(t, 10*time.Second, "db.service.consul on new-two", func() bool {
+		return answerA(query(t, "udp", ipNew2+":8600", "db.service.consul.", dns.TypeA)) == "10.0.0.7"
+	})
+	for i, n := range names {
+		if r := query(t, "udp", ipOld+":8600", n+".node.consul.", dns.TypeA); answerA(r) != agents[i].ip {
+			t.Errorf("old-server asked for %s after the external registration: %s %q", n, dns.RcodeToString[r.Rcode], answerA(r))
+		}
 	}
 
 	// A new agent leaves: left on the old one. The old one leaves: left on

@@ -47,6 +47,11 @@ func (cn *ConsulNode) lookupMember(be *backend, node, dc string, m *membership.M
 	// copy would be a second member-sized temporary on this frame, deep in
 	// the query goroutine's stack.
 	ok := be.src.Table().LookupInto(node, m)
+	if !ok {
+		// A node without an agent that one registered (PUT
+		// /v1/catalog/register), when its address is an IP.
+		ok = be.src.Table().LookupExternalInto(node, m)
+	}
 	return ok && (m.Datacenter == "" || m.Datacenter == be.dc)
 }
 

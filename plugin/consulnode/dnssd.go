@@ -82,6 +82,8 @@ func (cn *ConsulNode) sdInstancesReply(state *request.Request, be *backend, zone
 	wan := hopOf(state.Req) == membership.HopWAN
 	countIDs(sc)
 	m := cn.reply(state)
+	size := cn.limits(state, false).size
+	room, more := newBudget(m, size), false
 	for i, ok := sc.order.next(); ok; i, ok = sc.order.next() {
 		ep := &sc.eps[i]
 		label, ok := instanceLabel(sc, ep)
@@ -95,12 +97,15 @@ func (cn *ConsulNode) sdInstancesReply(state *request.Request, be *backend, zone
 		})
 		srv, txt, addr := cn.instanceRRs(sc, be, zone, inst, ep, wan, ttl, true, true)
 		m.Extra = appendRRs(m.Extra, srv, txt, addr)
-		sc.ends = append(sc.ends, groupEnd{ans: len(m.Answer), ext: len(m.Extra)})
+		if !sc.endGroup(m, &room) {
+			more = true
+			break
+		}
 	}
-	if len(m.Answer) == 0 {
+	if len(m.Answer) == 0 && !more {
 		return cn.negative(state, be, zone, dns.RcodeSuccess)
 	}
-	fit(m, sc.ends, cn.limits(state, false).size, false)
+	fit(m, sc.ends, size, more)
 	return m
 }
 

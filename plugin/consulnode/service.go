@@ -52,6 +52,24 @@ func (sc *scratch) release() {
 	scratchPool.Put(sc)
 }
 
+// endGroup ends the instance whose records were appended to m since the
+// previous one: it returns true, having noted where they end, when they
+// can still fit room; else it takes them out of m again and returns
+// false, and the builder stops (the instance and those after it are left
+// out).
+func (sc *scratch) endGroup(m *dns.Msg, room *budget) bool {
+	var prev groupEnd
+	if len(sc.ends) > 0 {
+		prev = sc.ends[len(sc.ends)-1]
+	}
+	if !room.take(floorOf(m.Answer[prev.ans:]) + floorOf(m.Extra[prev.ext:])) {
+		m.Answer, m.Extra = m.Answer[:prev.ans], m.Extra[:prev.ext]
+		return false
+	}
+	sc.ends = append(sc.ends, groupEnd{ans: len(m.Answer), ext: len(m.Extra)})
+	return true
+}
+
 // srvKey identifies an SRV answer: Consul de-duplicates by address and port.
 type srvKey struct {
 	addr netip.Addr
@@ -192,6 +210,7 @@ func (cn *ConsulNode) addrAnswer(state *request.Request, be *backend, zone strin
 	wan := hopOf(state.Req) == membership.HopWAN
 	lim := cn.limits(state, true)
 	m := cn.reply(state)
+	room := newBudget(m, lim.size)
 	m.Answer = make([]dns.RR, 0, min(len(sc.eps), lim.build))
 	host, anyIP, more := "", false, false
 	for i, ok := sc.order.next(); ok; i, ok = sc.order.next() {
@@ -215,9 +234,12 @@ func (cn *ConsulNode) addrAnswer(state *request.Request, be *backend, zone strin
 		}
 		sc.seen[t.addr] = struct{}{}
 		m.Answer = append(m.Answer, addrRR(owner, qtype, t.addr, ttl))
-		sc.ends = append(sc.ends, groupEnd{ans: len(m.Answer)})
+		if !sc.endGroup(m, &room) {
+			more = true
+			break
+		}
 	}
-	if len(m.Answer) == 0 {
+	if len(m.Answer) == 0 && !more {
 		if anyIP || host == "" {
 			return cn.negative(state, be, zone, dns.RcodeSuccess)
 		}
@@ -238,6 +260,7 @@ func (cn *ConsulNode) srvAnswer(state *request.Request, be *backend, zone string
 	wan := hopOf(state.Req) == membership.HopWAN
 	lim := cn.limits(state, false)
 	m := cn.reply(state)
+	room := newBudget(m, lim.size)
 	n := min(len(sc.eps), lim.build)
 	m.Answer = make([]dns.RR, 0, n)
 	m.Extra = make([]dns.RR, 0, n)
@@ -263,7 +286,10 @@ func (cn *ConsulNode) srvAnswer(state *request.Request, be *backend, zone string
 			Priority: 1, Weight: clamp16(ep.Weight), Port: clamp16(t.port), Target: name,
 		})
 		m.Extra = cn.appendTargetAddr(m.Extra, sc, name, t, ttl)
-		sc.ends = append(sc.ends, groupEnd{ans: len(m.Answer), ext: len(m.Extra)})
+		if !sc.endGroup(m, &room) {
+			more = true
+			break
+		}
 	}
 	fit(m, sc.ends, lim.size, more && lim.cutTC())
 	return m
