@@ -100,7 +100,7 @@ type bulkJob struct {
 	typ   byte
 	node  string
 	msg   []byte
-	since catalog.Version // msgRecordsPullSince: the requester's version
+	since catalog.Version // msgRecordsDelta: the requester's version
 }
 
 const (
@@ -312,8 +312,12 @@ func (a *Agent) handleRecordsMsg(b []byte) {
 		if !s.accept(m.Owner) {
 			return
 		}
+		prev := a.table.RecordsVersion(m.Owner)
 		if a.table.ReplaceRecordSet(m.Owner, m.Delta.To, m.Delta.Services, m.Delta.Checks, m.Delta.Nodes) {
 			s.c.setsApplied.Add(1)
+			if prev.Epoch != m.Delta.To.Epoch {
+				s.sinceCapable(m.Owner) // a new run: perhaps upgraded (records_history.go)
+			}
 		}
 		s.pullDone(m.Owner)
 		s.drain(m.Owner)

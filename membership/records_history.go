@@ -21,7 +21,8 @@ import (
 // Agents of the previous release do not know msgRecordsPullSince and
 // ignore it: a pull since a version left unanswered for
 // recordsPullTimeout makes the next pulls to that owner plain ones, until
-// it sends a peer exchange (which only this build does).
+// it sends a peer exchange (which only this build does) or a set of a new
+// run (an upgrade restarts it).
 
 const (
 	// recordsHistoryDeltas and recordsHistoryRows bound the deltas kept,
@@ -175,8 +176,8 @@ func (s *spreader) pullAnswered(owner string) {
 	s.mu.Unlock()
 }
 
-// sinceCapable notes that node is of this build (it sent a peer
-// exchange): it answers pulls since a version.
+// sinceCapable notes that node may answer pulls since a version: it sent
+// a peer exchange (only this build does), or records of a new run.
 func (s *spreader) sinceCapable(node string) {
 	key := strings.ToLower(node)
 	s.mu.Lock()

@@ -156,7 +156,8 @@ func TestHistoryBounds(t *testing.T) {
 }
 
 // TestPlainPullFallback: an owner that leaves a pull since a version
-// unanswered gets plain pulls, until it sends a peer exchange.
+// unanswered gets plain pulls, until it sends a peer exchange or a set of
+// a new run.
 func TestPlainPullFallback(t *testing.T) {
 	a := newAgent(t, testConfig(t, "h162", "127.0.1.162"))
 	s := a.rec
@@ -177,6 +178,20 @@ func TestPlainPullFallback(t *testing.T) {
 	s.mu.Unlock()
 	if plain {
 		t.Error("an exchange from the owner left it marked plain")
+	}
+	s.mu.Lock()
+	s.plain["old"] = true
+	s.mu.Unlock()
+	msg, err := encodeRecordsMsg(msgRecordsSet, recordsMsg{Owner: "Old", Delta: catalog.Delta{To: catalog.Version{Epoch: 5, Seq: 1}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a.handleRecordsMsg(msg)
+	s.mu.Lock()
+	plain = s.plain["old"]
+	s.mu.Unlock()
+	if plain {
+		t.Error("a set of a new run of the owner left it marked plain")
 	}
 }
 
