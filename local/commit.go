@@ -16,7 +16,7 @@ import (
 // only those rows with the ones last written, so a change costs what it
 // touched, not what the agent holds: the delta is applied to the own
 // store (catalog.Store.ApplyDelta) and queued for Publish. The whole set
-// is rebuilt and written with ReplaceRecords only at start
+// is rebuilt and written with ReplaceRecordSet only at start
 // (commitAllLocked), and whenever the store no longer holds the version
 // the delta follows. External nodes (external.go) are compared whole at
 // every commit.
