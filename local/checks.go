@@ -65,11 +65,14 @@ func (s *State) putCheckLocked(def servicedef.Check) {
 			delete(s.restored, def.ID)
 		}
 		s.checks[def.ID] = c
+		s.indexCheck(def.ID, "", def.ServiceID)
 	} else {
 		s.stopCheck(c) // a held output goes out with the new definition
 		c.shown, c.shownAt = c.output, now
+		s.indexCheck(def.ID, c.def.ServiceID, def.ServiceID)
 	}
 	c.def = def
+	s.touchCheck(def.ID)
 	c.gen++
 	if c.status == catalog.StatusCritical && c.criticalSince.IsZero() {
 		c.criticalSince = now
@@ -90,6 +93,8 @@ func (s *State) putCheckLocked(def servicedef.Check) {
 func (s *State) dropCheckLocked(c *check) {
 	s.stopCheck(c)
 	delete(s.checks, c.def.ID)
+	s.unindexCheck(c.def.ID, c.def.ServiceID)
+	s.touchCheck(c.def.ID)
 }
 
 // stopCheck stops the check's timers and run.
@@ -241,6 +246,7 @@ func (s *State) setResultLocked(c *check, status, output string) {
 		}
 	}
 	c.status, c.output, c.shown, c.shownAt = status, output, output, now
+	s.touchCheck(c.def.ID)
 	if c.flush != nil {
 		c.flush.Stop()
 		c.flush = nil
@@ -256,6 +262,7 @@ func (s *State) flushOutput(id string, gen uint64) {
 	}
 	c.flush = nil
 	c.shown, c.shownAt = c.output, time.Now()
+	s.touchCheck(id)
 	s.commitLocked(false)
 }
 

@@ -57,15 +57,16 @@ func (s *State) addServiceLocked(def servicedef.Service, fromFile, replaceExisti
 	checks := def.Checks
 	def.Checks = nil
 	s.services[def.ID] = &service{def: def, row: def.ToCatalog(), fromFile: fromFile}
+	s.touchService(def.ID)
 	keep := map[string]bool{}
 	for _, c := range checks {
 		keep[c.ID] = true
 		s.putCheckLocked(c)
 	}
 	if replaceExistingChecks && old != nil {
-		for _, id := range slices.Sorted(maps.Keys(s.checks)) {
+		for _, id := range s.serviceCheckIDs(def.ID) {
 			// A file sync replaces only the checks the files gave.
-			if c := s.checks[id]; c.def.ServiceID == def.ID && !keep[id] && (!fromFile || c.def.FromFile) {
+			if c := s.checks[id]; !keep[id] && (!fromFile || c.def.FromFile) {
 				s.dropCheckLocked(c)
 			}
 		}
@@ -98,12 +99,11 @@ func (s *State) RemoveService(id string) (bool, error) {
 }
 
 func (s *State) removeServiceLocked(id string) {
+	s.touchService(id)
 	delete(s.services, id)
 	delete(s.maint, id)
-	for _, cid := range slices.Sorted(maps.Keys(s.checks)) {
-		if c := s.checks[cid]; c.def.ServiceID == id {
-			s.dropCheckLocked(c)
-		}
+	for _, cid := range s.serviceCheckIDs(id) {
+		s.dropCheckLocked(s.checks[cid])
 	}
 }
 
@@ -150,7 +150,7 @@ func (s *State) SyncFiles(svcs []servicedef.Service, checks []servicedef.Check) 
 		for _, c := range d.Checks {
 			wantC[c.ID] = true
 		}
-		if cur := s.services[d.ID]; cur != nil && cur.fromFile && sameService(cur, d, s.checks) {
+		if cur := s.services[d.ID]; cur != nil && cur.fromFile && sameService(cur, d, s.checks, len(s.byService[d.ID])) {
 			continue
 		}
 		if cur := s.services[d.ID]; cur != nil && !cur.fromFile {
@@ -194,6 +194,7 @@ func (s *State) SyncFiles(svcs []servicedef.Service, checks []servicedef.Check) 
 		for id := range s.maint {
 			if s.services[id] == nil {
 				delete(s.maint, id)
+				s.touchCheck(catalog.ServiceMaintPrefix + id)
 			}
 		}
 		clear(s.restored)
@@ -202,17 +203,11 @@ func (s *State) SyncFiles(svcs []servicedef.Service, checks []servicedef.Check) 
 	return s.persistLocked()
 }
 
-// sameService reports whether the file service cur and its checks are
-// what d defines.
-func sameService(cur *service, d servicedef.Service, checks map[string]*check) bool {
+// sameService reports whether the file service cur and its checks (n of
+// them) are what d defines.
+func sameService(cur *service, d servicedef.Service, checks map[string]*check, n int) bool {
 	if !sameDef(cur.def, withoutChecks(d)) {
 		return false
-	}
-	n := 0
-	for _, c := range checks {
-		if c.def.ServiceID == cur.def.ID {
-			n++
-		}
 	}
 	if n != len(d.Checks) {
 		return false
@@ -272,6 +267,7 @@ func (s *State) SetServiceMaintenance(id string, enable bool, reason string) err
 		s.maint[id] = reason
 		s.log.Warn("service in maintenance mode: left out of DNS answers", "service", id, "reason", reason)
 	}
+	s.touchCheck(catalog.ServiceMaintPrefix + id)
 	s.commitLocked(false)
 	return s.persistLocked()
 }

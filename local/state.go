@@ -4,7 +4,6 @@ import (
 	"io"
 	"log/slog"
 	"maps"
-	"reflect"
 	"slices"
 	"strings"
 	"sync"
@@ -102,6 +101,13 @@ type State struct {
 	// name (external.go); pubExternal what was last written of them.
 	external, pubExternal map[string]catalog.ExternalNode
 	queue                 []catalog.Delta // to publish once mu is released
+	// dirtyS and dirtyC are the service and check IDs (maintenance
+	// checks included) whose rows may differ from the published ones:
+	// what the next commit compares (commit.go).
+	dirtyS, dirtyC map[string]bool
+	// byService indexes the checks by the service they belong to
+	// (service ID → check IDs; node checks are not in it).
+	byService map[string]map[string]bool
 
 	changed chan struct{} // closed and replaced at every change
 	// unsaved is set while the persistence file is behind the state (a
@@ -175,6 +181,7 @@ func New(cfg Config) (*State, error) {
 		maint: map[string]string{}, restored: map[string]ttlState{},
 		pubServices: map[string]catalog.Service{}, pubChecks: map[string]catalog.Check{},
 		external: map[string]catalog.ExternalNode{}, pubExternal: map[string]catalog.ExternalNode{},
+		dirtyS: map[string]bool{}, dirtyC: map[string]bool{}, byService: map[string]map[string]bool{},
 		changed: make(chan struct{}), stop: make(chan struct{}),
 	}
 	s.epoch = uint64(max(time.Now().UnixNano(), 1))
@@ -196,7 +203,7 @@ func New(cfg Config) (*State, error) {
 	}
 	s.mu.Lock()
 	err := s.persistLocked() // records this run's epoch
-	s.commitLocked(true)
+	s.commitAllLocked()
 	s.unlock()
 	if err != nil {
 		s.Close()
@@ -256,59 +263,6 @@ func (s *State) unlock() {
 	for _, d := range q {
 		s.cfg.Publish(d)
 	}
-}
-
-// commitLocked writes the records to the store at a new version and queues
-// the change for Publish, if anything changed (or force). mu is held.
-func (s *State) commitLocked(force bool) {
-	svcs := s.serviceRows()
-	checks := s.checkRows(false)
-	d := catalog.Delta{From: s.version}
-	for _, r := range svcs {
-		if old, ok := s.pubServices[r.ID]; !ok || !reflect.DeepEqual(old, r) {
-			d.Services = append(d.Services, r)
-		}
-	}
-	for _, r := range checks {
-		if old, ok := s.pubChecks[r.CheckID]; !ok || !reflect.DeepEqual(old, r) {
-			d.Checks = append(d.Checks, r)
-		}
-	}
-	keepS := make(map[string]catalog.Service, len(svcs))
-	for _, r := range svcs {
-		keepS[r.ID] = r
-	}
-	keepC := make(map[string]catalog.Check, len(checks))
-	for _, r := range checks {
-		keepC[r.CheckID] = r
-	}
-	for _, id := range slices.Sorted(maps.Keys(s.pubServices)) {
-		if _, ok := keepS[id]; !ok {
-			d.DeleteServices = append(d.DeleteServices, id)
-		}
-	}
-	for _, id := range slices.Sorted(maps.Keys(s.pubChecks)) {
-		if _, ok := keepC[id]; !ok {
-			d.DeleteChecks = append(d.DeleteChecks, id)
-		}
-	}
-	nextExternal := s.externalDelta(&d, s.pubExternal)
-	if !force && len(d.Services)+len(d.Checks)+len(d.DeleteServices)+len(d.DeleteChecks)+len(d.Nodes)+len(d.DeleteNodes) == 0 {
-		return
-	}
-	s.version = catalog.Version{Epoch: s.epoch, Seq: s.version.Seq + 1}
-	if s.version.Seq == 1 {
-		d.From = catalog.Version{}
-	}
-	d.To = s.version
-	s.pubServices, s.pubChecks, s.pubExternal = keepS, keepC, nextExternal
-	if !s.cfg.Store.ReplaceRecordSet(s.cfg.NodeName, s.version, svcs, checks, s.externalRows()) {
-		s.log.Warn("the catalog holds a newer version of this node's records than this run's; the change is published but not stored",
-			"version", s.version, "held", s.cfg.Store.RecordsVersion(s.cfg.NodeName))
-	}
-	s.queue = append(s.queue, d)
-	close(s.changed)
-	s.changed = make(chan struct{})
 }
 
 // serviceRows returns the services' catalog rows sorted by ID.

@@ -87,7 +87,7 @@ func (a *Agent) handleMsg(b []byte) {
 		}
 	case msgDatacenters:
 		a.handleDatacenters(fields) // datacenters.go
-	case msgRecordsDelta, msgRecordsSet, msgRecordsPull, msgRecordsDigest:
+	case msgRecordsDelta, msgRecordsSet, msgRecordsPull, msgRecordsDigest, msgRecordsExchange, msgRecordsPullSince:
 		a.handleRecordsMsg(b) // records.go
 	}
 }

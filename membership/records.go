@@ -32,8 +32,10 @@ import (
 //
 // Anti-entropy (records_sync.go): every owner sends a digest (its name
 // and version) to every member every few seconds, and the receivers
-// behind pull; an owner pushes its whole set to every node that joins;
-// memberlist's push/pull exchange carries every owner's version too.
+// behind pull; every agent compares every owner's version with one random
+// peer every 10 s (records_exchange.go); an owner pushes its whole set to
+// every node that joins; memberlist's push/pull exchange carries every
+// owner's version too.
 //
 // A left node's records are dropped by the store; a failed node keeps its
 // records until it is reaped. The WAN pool carries no records.
@@ -49,16 +51,28 @@ type spreader struct {
 	// digestEvery overrides the digest period (nanoseconds; 0: the
 	// default, scaled with the member count).
 	digestEvery atomic.Int64
-	kick        chan struct{} // a new digest period: restart the timer
-	now         chan struct{} // send a digest now (AnnounceRecords)
+	// exchangeEvery overrides the peer exchange period (nanoseconds; 0:
+	// recordsExchangeEvery).
+	exchangeEvery atomic.Int64
+	kick          chan struct{} // a new digest or exchange period: restart the timers
+	now           chan struct{} // send a digest now (AnnounceRecords)
 	// dropSend is a test hook: when it returns true, the send of a message
 	// of type typ to node to is skipped, as a lost packet.
 	dropSend atomic.Pointer[func(to string, typ byte) bool]
 
-	// mu guards pulls and sets.
+	// mu guards pulls, plain and sets.
 	mu    sync.Mutex
-	pulls map[string]time.Time // owner (lower case) → when we asked it for its set
-	sets  map[string]bool      // node (lower case) → our set is queued for it
+	pulls map[string]pullState // owner (lower case) → the pull in flight to it
+	// plain holds the owners (lower case) that did not answer a pull
+	// since a version: presumably of an earlier build, they get plain
+	// pulls until they show otherwise (records_history.go).
+	plain map[string]bool
+	sets  map[string]bool // node (lower case) → our set is queued for it
+
+	// histMu guards hist: our latest deltas, a chain, oldest first
+	// (records_history.go).
+	histMu sync.Mutex
+	hist   []catalog.Delta
 
 	// heldMu guards held: deltas that arrived before the one they follow,
 	// by owner (lower case) and From. memberlist hands queued packets to
@@ -76,11 +90,17 @@ type spreader struct {
 	badSkipped int
 }
 
-// bulkJob is one TCP send to one node: our set (typ msgRecordsSet) or a
-// pull request to an owner (msgRecordsPull).
+// bulkJob is one TCP send to one node: our set (typ msgRecordsSet), a
+// pull request to an owner (msgRecordsPull, or msgRecordsPullSince for
+// the changes since our version), the answer to such a pull
+// (msgRecordsDelta: our changes since the requester's version, or our
+// set), or a peer exchange (msgRecordsExchange: msg is the answer to
+// send, nil for our versions).
 type bulkJob struct {
-	typ  byte
-	node string
+	typ   byte
+	node  string
+	msg   []byte
+	since catalog.Version // msgRecordsDelta: the requester's version
 }
 
 const (
@@ -108,7 +128,8 @@ func newSpreader(a *Agent) *spreader {
 		a: a, on: !a.cfg.WAN,
 		deltas: make(chan []byte, recordsDeltaQueue),
 		bulk:   make(chan bulkJob, recordsBulkQueue),
-		pulls:  map[string]time.Time{},
+		pulls:  map[string]pullState{},
+		plain:  map[string]bool{},
 		sets:   map[string]bool{},
 		held:   map[string]map[catalog.Version]catalog.Delta{},
 		kick:   make(chan struct{}, 1),
@@ -152,10 +173,17 @@ type RecordsCounts struct {
 	SetsApplied     uint64
 	PullsSent       uint64
 	PullsServed     uint64
+	// RepairsSent counts pulls answered with the missing changes (one
+	// delta) instead of the whole set (records_history.go).
+	RepairsSent     uint64
 	DigestsSent     uint64
 	DigestsReceived uint64
-	BytesSent       uint64
-	BytesReceived   uint64
+	// Exchanges count the peer digest exchanges (records_exchange.go),
+	// answers included.
+	ExchangesSent     uint64
+	ExchangesReceived uint64
+	BytesSent         uint64
+	BytesReceived     uint64
 	// Drops counts messages not sent because a queue was full (or too
 	// large to encode); anti-entropy repairs them.
 	Drops uint64
@@ -167,7 +195,9 @@ type RecordsCounts struct {
 type recordsCounters struct {
 	published, deltasSent, deltasRecv, deltasApplied, deltasStale, gaps atomic.Uint64
 	setsSent, setsRecv, setsApplied, pullsSent, pullsServed             atomic.Uint64
+	repairsSent                                                         atomic.Uint64
 	digestsSent, digestsRecv, bytesSent, bytesRecv                      atomic.Uint64
+	exchangesSent, exchangesRecv                                        atomic.Uint64
 	drops, malformed, ignored                                           atomic.Uint64
 }
 
@@ -179,8 +209,9 @@ func (a *Agent) RecordsCounts() RecordsCounts {
 		DeltasPublished: c.published.Load(), DeltasSent: c.deltasSent.Load(), DeltasReceived: c.deltasRecv.Load(),
 		DeltasApplied: c.deltasApplied.Load(), DeltasStale: c.deltasStale.Load(), DeltaGaps: c.gaps.Load(),
 		SetsSent: c.setsSent.Load(), SetsReceived: c.setsRecv.Load(), SetsApplied: c.setsApplied.Load(),
-		PullsSent: c.pullsSent.Load(), PullsServed: c.pullsServed.Load(),
+		PullsSent: c.pullsSent.Load(), PullsServed: c.pullsServed.Load(), RepairsSent: c.repairsSent.Load(),
 		DigestsSent: c.digestsSent.Load(), DigestsReceived: c.digestsRecv.Load(),
+		ExchangesSent: c.exchangesSent.Load(), ExchangesReceived: c.exchangesRecv.Load(),
 		BytesSent: c.bytesSent.Load(), BytesReceived: c.bytesRecv.Load(),
 		Drops: c.drops.Load(), Malformed: c.malformed.Load(), Ignored: c.ignored.Load(),
 	}
@@ -198,6 +229,7 @@ func (a *Agent) PublishDelta(d catalog.Delta) {
 		return
 	}
 	s.c.published.Add(1)
+	s.remember(d) // records_history.go
 	msg, err := encodeRecordsMsg(msgRecordsDelta, recordsMsg{Owner: a.cfg.NodeName, Delta: d})
 	if err != nil {
 		s.c.drops.Add(1)
@@ -254,10 +286,15 @@ func (a *Agent) handleRecordsMsg(b []byte) {
 		if !s.accept(m.Owner) {
 			return
 		}
-		switch a.table.ApplyDelta(m.Owner, m.Delta) {
+		res := a.table.ApplyDelta(m.Owner, m.Delta)
+		if res == catalog.DeltaGap {
+			res = s.applyOverlap(m.Owner, m.Delta) // records_history.go
+		}
+		switch res {
 		case catalog.DeltaApplied:
 			s.c.deltasApplied.Add(1)
 			s.drain(m.Owner)
+			s.pullAnswered(m.Owner)
 		case catalog.DeltaStale:
 			s.c.deltasStale.Add(1)
 		case catalog.DeltaGap:
@@ -275,8 +312,12 @@ func (a *Agent) handleRecordsMsg(b []byte) {
 		if !s.accept(m.Owner) {
 			return
 		}
+		prev := a.table.RecordsVersion(m.Owner)
 		if a.table.ReplaceRecordSet(m.Owner, m.Delta.To, m.Delta.Services, m.Delta.Checks, m.Delta.Nodes) {
 			s.c.setsApplied.Add(1)
+			if prev.Epoch != m.Delta.To.Epoch {
+				s.sinceCapable(m.Owner) // a new run: perhaps upgraded (records_history.go)
+			}
 		}
 		s.pullDone(m.Owner)
 		s.drain(m.Owner)
@@ -290,6 +331,16 @@ func (a *Agent) handleRecordsMsg(b []byte) {
 			s.c.pullsServed.Add(1)
 			s.queueSet(requester)
 		}
+	case msgRecordsPullSince:
+		owner, requester, v, err := decodeRecordsPullSince(p)
+		if err != nil {
+			s.malformed(b[0], err)
+			return
+		}
+		if strings.EqualFold(owner, a.cfg.NodeName) && !strings.EqualFold(requester, a.cfg.NodeName) {
+			s.c.pullsServed.Add(1)
+			s.queueBulk(bulkJob{typ: msgRecordsDelta, node: requester, since: v})
+		}
 	case msgRecordsDigest:
 		s.c.digestsRecv.Add(1)
 		owner, v, err := decodeRecordsDigest(p)
@@ -298,6 +349,15 @@ func (a *Agent) handleRecordsMsg(b []byte) {
 			return
 		}
 		s.behind(owner, v)
+	case msgRecordsExchange:
+		s.c.exchangesRecv.Add(1)
+		sender, flags, vs, err := decodeRecordsExchange(p)
+		if err != nil {
+			s.malformed(b[0], err)
+			return
+		}
+		s.sinceCapable(sender)
+		s.exchanged(sender, flags, vs)
 	}
 }
 
@@ -438,6 +498,8 @@ func (s *spreader) fanLoop() {
 	tail := time.NewTimer(time.Hour)
 	tail.Stop()
 	defer tail.Stop()
+	exchange := time.NewTimer(s.exchangeInterval()) // records_exchange.go
+	defer exchange.Stop()
 	for {
 		select {
 		case <-s.a.stop:
@@ -447,11 +509,15 @@ func (s *spreader) fanLoop() {
 			tail.Reset(recordsTailDigest)
 		case <-tail.C:
 			s.sendDigest()
+		case <-exchange.C:
+			s.queueExchange()
+			exchange.Reset(s.exchangeInterval())
 		case <-digest.C:
 			s.sendDigest()
 			digest.Reset(s.digestInterval())
 		case <-s.kick:
 			digest.Reset(s.digestInterval())
+			exchange.Reset(s.exchangeInterval())
 		case <-s.now:
 			s.sendDigest()
 			digest.Reset(s.digestInterval())
@@ -468,10 +534,14 @@ func (s *spreader) bulkLoop() {
 			return
 		case j := <-s.bulk:
 			switch j.typ {
-			case msgRecordsPull:
-				s.sendPull(j.node)
+			case msgRecordsPull, msgRecordsPullSince:
+				s.sendPull(j.node, j.typ == msgRecordsPullSince)
+			case msgRecordsDelta:
+				s.sendRepair(j.node, j.since)
 			case msgRecordsSet:
 				s.sendSet(j.node)
+			case msgRecordsExchange:
+				s.sendExchange(j)
 			}
 		}
 	}

@@ -28,25 +28,46 @@ const (
 	recordsTailDigest = time.Second
 )
 
-// requestPull asks owner for its whole set unless a pull to it is in
-// flight, after grace, and only if by then we still hold a version older
-// than want.
+// pullState is a pull in flight: since when, for what version, and
+// whether it asks for the changes since our version (msgRecordsPullSince)
+// or the whole set (msgRecordsPull).
+type pullState struct {
+	at    time.Time
+	want  catalog.Version
+	since bool
+}
+
+// requestPull asks owner for what we miss of its records unless a pull to
+// it is in flight, after grace, and only if by then we still hold a
+// version older than want: the changes since our version
+// (records_history.go), or, from an owner that did not answer such a
+// pull, the whole set.
 func (s *spreader) requestPull(owner string, want catalog.Version, grace time.Duration) {
 	key := strings.ToLower(owner)
 	s.mu.Lock()
-	if at, ok := s.pulls[key]; ok && time.Since(at) < recordsPullTimeout {
-		s.mu.Unlock()
-		return
+	if p, ok := s.pulls[key]; ok {
+		if time.Since(p.at) < recordsPullTimeout {
+			s.mu.Unlock()
+			return
+		}
+		if p.since {
+			s.plain[key] = true // unanswered: an owner of an earlier build?
+		}
 	}
-	s.pulls[key] = time.Now()
+	since := !s.plain[key]
+	s.pulls[key] = pullState{at: time.Now(), want: want, since: since}
 	s.mu.Unlock()
+	typ := msgRecordsPull
+	if since {
+		typ = msgRecordsPullSince
+	}
 	fire := func() {
 		if !s.a.table.RecordsVersion(owner).Less(want) {
 			s.pullDone(owner)
 			return
 		}
 		select {
-		case s.bulk <- bulkJob{typ: msgRecordsPull, node: owner}:
+		case s.bulk <- bulkJob{typ: typ, node: owner}:
 		default:
 			s.c.drops.Add(1)
 			s.pullDone(owner)
@@ -82,13 +103,18 @@ func (s *spreader) queueSet(node string) {
 	}
 }
 
-func (s *spreader) sendPull(owner string) {
+// sendPull sends owner a pull: since our version (since) or plain.
+func (s *spreader) sendPull(owner string, since bool) {
 	n := s.member(owner)
 	if n == nil {
 		s.pullDone(owner) // gone: it has nothing to give
 		return
 	}
-	if s.send(n, msgRecordsPull, encodeRecordsPull(n.Name, s.a.cfg.NodeName), true) {
+	typ, msg := msgRecordsPull, encodeRecordsPull(n.Name, s.a.cfg.NodeName)
+	if since {
+		typ, msg = msgRecordsPullSince, encodeRecordsPullSince(n.Name, s.a.cfg.NodeName, s.a.table.RecordsVersion(owner))
+	}
+	if s.send(n, typ, msg, true) {
 		s.c.pullsSent.Add(1)
 	}
 }

@@ -37,6 +37,13 @@ const (
 	msgRecordsSet    byte = 17 // records payload: the sender's whole record set at To
 	msgRecordsPull   byte = 18 // owner name, requester name: "send me your whole set"
 	msgRecordsDigest byte = 19 // owner name, epoch, seq: the version of the owner's records
+	// msgRecordsExchange: sender name, flags byte, digests as in the
+	// push/pull state (encodeDigests): the versions of the owners the
+	// sender holds (records_exchange.go).
+	msgRecordsExchange byte = 20
+	// msgRecordsPullSince: owner name, requester name, epoch, seq: "send
+	// me your changes since this version" (records_history.go).
+	msgRecordsPullSince byte = 21
 )
 
 // recordsWireVersion is the first byte of a delta or set payload.

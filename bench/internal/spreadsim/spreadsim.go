@@ -27,15 +27,29 @@
 //     SetCostPerInstance per instance, and a set carries the owner's
 //     version at the time it is sent.
 //   - Digests: every owner sends its version to every member every
-//     max(10 s, members ÷ 30 per second) ±10 % (digestInterval), through
-//     the same sender and handler queues as deltas; a receiver behind
-//     pulls at once.
+//     max(10 s, members ÷ 30 per second) ±10 % (digestInterval), and
+//     TailDigest after a change (recordsTailDigest), through the same
+//     sender and handler queues as deltas; a receiver behind pulls after
+//     GapGrace if still behind (behind), as after a gap.
+//   - The peer exchange (records_exchange.go): every ExchangeEvery ±10 %
+//     each node sends every owner's version to one random node over TCP
+//     (never lost; it fails when either side is cut off), arriving after
+//     PullRTT; the receiver pulls from the owners it is behind on and
+//     answers with the versions it holds newer, and the sender pulls from
+//     those, both after GapGrace. Its CPU is not modelled (TCP messages
+//     are handled off the handoff queue).
+//   - Repairs since a version (records_history.go): a pull carries the
+//     puller's version; when the owner's last HistoryDeltas changes reach
+//     back to it, the answer is one delta of those changes (costing
+//     SetCost plus SetCostPerInstance per change, DeltaBytes per change),
+//     applied if the puller holds that version or a later one within it
+//     (applyOverlap), else the whole set. HistoryDeltas 0 is the product before: always the set.
 //   - memberlist's push/pull: every PushPullInterval, scaled as memberlist
 //     scales it (×(⌈log2 n − 5⌉+1) above 32 members), each node exchanges
-//     every owner's version with one random node; each side pulls from the
-//     owners the other holds newer.
-//   - Bytes received per node: deltas, digests, sets and pulls, at the
-//     sizes given (the records layer's bytes, as membership's
+//     every owner's version with one random node; each side pulls (after
+//     GapGrace) from the owners the other holds newer.
+//   - Bytes received per node: deltas, digests, sets, pulls and exchanges,
+//     at the sizes given (the records layer's bytes, as membership's
 //     RecordsCounts count them).
 //
 // What it does not model: membership itself (members are all alive and
@@ -74,20 +88,31 @@ type Config struct {
 	SetCost            time.Duration
 	SetCostPerInstance time.Duration
 	PushPullInterval   time.Duration // unscaled; 0: none
-	// TailDigest, when not 0, is a proposal the product does not have:
-	// an owner sends its digest to every member TailDigest after a change
-	// (once for the changes within that time), so that a lost delta is
-	// pulled within TailDigest rather than at the next change or digest.
-	TailDigest   time.Duration
-	HeldPerOwner int
-	Instances    int // per owner
+	// TailDigest, when not 0: an owner sends its digest to every member
+	// TailDigest after a change (once for the changes within that time),
+	// so that a lost delta is pulled within TailDigest rather than at the
+	// next change or digest. The product's is 1 s (recordsTailDigest).
+	TailDigest time.Duration
+	// ExchangeEvery, when not 0, is the period of the peer exchange (the
+	// product's is 10 s, recordsExchangeEvery).
+	ExchangeEvery time.Duration
+	// HistoryDeltas is how many of its latest changes an owner can
+	// answer a pull with instead of its set (recordsHistoryDeltas; 0:
+	// always the set).
+	HistoryDeltas int
+	HeldPerOwner  int
+	Instances     int // per owner
 	// Sizes in bytes, for the byte counts.
 	DeltaBytes, DigestBytes, PullBytes, SetBytes, SetBytesPerInstance int
+	// ExchangeBytesPerOwner is one owner's entry in an exchange message
+	// (name, epoch and seq: about 30 bytes).
+	ExchangeBytesPerOwner int
 }
 
-// Defaults returns membership's constants and memberlist's LAN settings,
-// with a 1 ms hop and costs of a few microseconds; calibrate HopDelay,
-// SendCost and RecvCost on real runs.
+// Defaults returns membership's constants (the tail digest and the peer
+// exchange included) and memberlist's LAN settings, with a 1 ms hop and
+// costs of a few microseconds; calibrate HopDelay, SendCost and RecvCost
+// on real runs.
 func Defaults(n int) Config {
 	return Config{
 		N: n, HopDelay: time.Millisecond, HopJitter: 200 * time.Microsecond,
@@ -97,7 +122,9 @@ func Defaults(n int) Config {
 		GapGrace: 250 * time.Millisecond, PullTimeout: 5 * time.Second,
 		PullRTT: 2 * time.Millisecond, SetCost: 500 * time.Microsecond, SetCostPerInstance: 2 * time.Microsecond,
 		PushPullInterval: 30 * time.Second, HeldPerOwner: 64, Instances: 200,
+		TailDigest: time.Second, ExchangeEvery: 10 * time.Second, HistoryDeltas: 256,
 		DeltaBytes: 300, DigestBytes: 20, PullBytes: 20, SetBytes: 30, SetBytesPerInstance: 250,
+		ExchangeBytesPerOwner: 30,
 	}
 }
 
@@ -127,6 +154,8 @@ type Result struct {
 	// refused, and UDP packets lost.
 	SendDrops, QueueDrops, Lost int
 	Gaps, Pulls, Sets           int
+	Repairs                     int // pulls answered with the changes, not the set
+	Exchanges                   int // exchange messages received, answers included
 	PullDrops                   int // pull requests a full bulk queue refused
 	// BytesPerNode is the mean records bytes a member received; MaxQueue
 	// the deepest handoff queue seen; MaxSendBacklog the most changes
@@ -155,16 +184,19 @@ type Scenario struct {
 type evKind uint8
 
 const (
-	evChange    evKind = iota // owner publishes
-	evArrive                  // a packet reaches a receiver's queue
-	evHandled                 // a receiver's handler finished a packet
-	evPullFire                // a gap's grace ended
-	evPullReq                 // a pull request reaches the owner
-	evSetSent                 // owner's bulk sender finished a set
-	evSetArrive               // a set reaches the requester
-	evDigest                  // an owner's digest timer
-	evPushPull                // a node's push/pull timer
-	evTail                    // an owner's digest after a change (TailDigest)
+	evChange         evKind = iota // owner publishes
+	evArrive                       // a packet reaches a receiver's queue
+	evHandled                      // a receiver's handler finished a packet
+	evPullFire                     // a gap's grace ended
+	evPullReq                      // a pull request reaches the owner
+	evSetSent                      // owner's bulk sender finished a set
+	evSetArrive                    // a set reaches the requester
+	evDigest                       // an owner's digest timer
+	evPushPull                     // a node's push/pull timer
+	evTail                         // an owner's digest after a change (TailDigest)
+	evExchange                     // a node's exchange timer
+	evExchangeArrive               // an exchange reaches its peer
+	evAnswerArrive                 // the answer reaches the exchange's sender
 )
 
 type pktKind uint8
@@ -182,7 +214,8 @@ type event struct {
 	pk    pktKind
 	from  uint32 // delta: From seq; digest: the version
 	to    uint32
-	seq   uint64 // tie-break: insertion order
+	seq   uint64   // tie-break: insertion order
+	vs    []uint32 // exchange: the sender's versions
 }
 
 type evHeap []event
@@ -213,6 +246,7 @@ type node struct {
 	cur      []uint32 // held version (seq) of each owner
 	held     []map[uint32]uint32
 	pullAt   []time.Duration // pull in flight since (−1: none)
+	pullWant []uint32        // the version the pull in flight is for
 	queue    []packet        // handoff queue, LIFO
 	busy     bool
 	sendFree time.Duration // when the sender is free
@@ -247,7 +281,7 @@ func Run(c Config, sc Scenario) Result {
 	s := &sim{c: c, sc: sc, rng: rand.New(rand.NewPCG(sc.Seed, 0x5eed)), born: map[[2]uint32]time.Duration{}, holds: map[[2]uint32]int{}}
 	s.res.Converged = -1
 	for range c.N {
-		nd := &node{cur: make([]uint32, c.N), held: make([]map[uint32]uint32, c.N), pullAt: make([]time.Duration, c.N), version: 1}
+		nd := &node{cur: make([]uint32, c.N), held: make([]map[uint32]uint32, c.N), pullAt: make([]time.Duration, c.N), pullWant: make([]uint32, c.N), version: 1}
 		for j := range nd.pullAt {
 			nd.pullAt[j] = -1
 			nd.cur[j] = 1 // everyone starts in step, at version 1
@@ -265,6 +299,9 @@ func Run(c Config, sc Scenario) Result {
 		s.push(event{at: time.Duration(s.rng.Int64N(int64(dp))), kind: evDigest, node: i})
 		if pp := c.PushPullPeriod(); pp > 0 {
 			s.push(event{at: time.Duration(s.rng.Int64N(int64(pp))), kind: evPushPull, node: i})
+		}
+		if c.ExchangeEvery > 0 {
+			s.push(event{at: time.Duration(s.rng.Int64N(int64(c.ExchangeEvery))), kind: evExchange, node: i})
 		}
 	}
 	k := 0
@@ -297,6 +334,12 @@ func Run(c Config, sc Scenario) Result {
 			s.digest(e)
 		case evPushPull:
 			s.pushPull(e)
+		case evExchange:
+			s.exchange(e)
+		case evExchangeArrive:
+			s.exchangeArrive(e)
+		case evAnswerArrive:
+			s.answerArrive(e)
 		case evTail:
 			nd := s.nodes[e.node]
 			nd.tail = false
@@ -433,7 +476,7 @@ func (s *sim) handled(e event) {
 		s.delta(e.at, e.node, e.owner, e.from, e.to)
 	case pDigest:
 		if nd.cur[e.owner] < e.to {
-			s.requestPull(e.at, e.node, e.owner, e.to, 0)
+			s.requestPull(e.at, e.node, e.owner, e.to, s.c.GapGrace)
 		}
 	}
 	if n := len(nd.queue); n > 0 {
@@ -488,6 +531,9 @@ func (s *sim) delta(t time.Duration, node, owner int, from, to uint32) {
 	}
 	s.set(t, node, owner, to)
 	s.drain(t, node, owner)
+	if nd.pullAt[owner] >= 0 && nd.cur[owner] >= nd.pullWant[owner] {
+		nd.pullAt[owner] = -1 // what the pull was for arrived (pullAnswered)
+	}
 }
 
 func (s *sim) drain(t time.Duration, node, owner int) {
@@ -515,7 +561,7 @@ func (s *sim) requestPull(t time.Duration, node, owner int, want uint32, grace t
 	if at := nd.pullAt[owner]; at >= 0 && t-at < s.c.PullTimeout {
 		return
 	}
-	nd.pullAt[owner] = t
+	nd.pullAt[owner], nd.pullWant[owner] = t, want
 	s.push(event{at: t + grace, kind: evPullFire, node: node, owner: owner, to: want})
 }
 
@@ -530,7 +576,13 @@ func (s *sim) pullFire(e event) {
 	if s.cut(e.node, at) || s.cut(e.owner, at) {
 		return // the connection fails; the pull times out
 	}
-	s.push(event{at: at, kind: evPullReq, node: e.owner, owner: e.node})
+	s.push(event{at: at, kind: evPullReq, node: e.owner, owner: e.node, from: nd.cur[e.owner]})
+}
+
+// repair reports whether an owner at version v answers a pull since
+// version since with the changes rather than its set.
+func (s *sim) repair(since, v uint32) bool {
+	return s.c.HistoryDeltas > 0 && since < v && int(v-since) <= s.c.HistoryDeltas
 }
 
 // pullReq queues the owner's set for requester (e.owner).
@@ -543,10 +595,13 @@ func (s *sim) pullReq(e event) {
 	o.bytes += float64(s.c.PullBytes)
 	o.bulkLen++
 	start := max(e.at, o.bulkFree)
-	done := start + s.c.SetCost + time.Duration(s.c.Instances)*s.c.SetCostPerInstance
+	rows := s.c.Instances
+	if s.repair(e.from, o.version) {
+		rows = int(o.version - e.from)
+	}
+	done := start + s.c.SetCost + time.Duration(rows)*s.c.SetCostPerInstance
 	o.bulkFree = done
-	s.push(event{at: done, kind: evSetSent, node: e.node, owner: e.owner})
-	s.res.Sets++
+	s.push(event{at: done, kind: evSetSent, node: e.node, owner: e.owner, from: e.from})
 }
 
 // setSent sends the set the owner (e.node) finished to the requester
@@ -554,12 +609,32 @@ func (s *sim) pullReq(e event) {
 func (s *sim) setSent(e event) {
 	o := s.nodes[e.node]
 	o.bulkLen--
-	s.push(event{at: e.at + s.hop(), kind: evSetArrive, node: e.owner, owner: e.node, to: o.version})
+	if s.repair(e.from, o.version) {
+		s.res.Repairs++
+	} else {
+		s.res.Sets++
+	}
+	s.push(event{at: e.at + s.hop(), kind: evSetArrive, node: e.owner, owner: e.node, from: e.from, to: o.version})
 }
 
 func (s *sim) setArrive(e event) {
 	nd := s.nodes[e.node]
 	v := e.to
+	if s.repair(e.from, v) {
+		nd.bytes += float64(s.c.SetBytes + int(v-e.from)*s.c.DeltaBytes)
+		switch {
+		case nd.cur[e.owner] >= v:
+			nd.pullAt[e.owner] = -1 // stale: we hold it already
+			return
+		case nd.cur[e.owner] < e.from:
+			return // cannot happen: versions only grow
+		}
+		// From our version or one within it (applyOverlap).
+		nd.pullAt[e.owner] = -1
+		s.set(e.at, e.node, e.owner, v)
+		s.drain(e.at, e.node, e.owner)
+		return
+	}
 	nd.bytes += float64(s.c.SetBytes + s.c.Instances*s.c.SetBytesPerInstance)
 	nd.pullAt[e.owner] = -1
 	if v > nd.cur[e.owner] {
@@ -584,12 +659,71 @@ func (s *sim) pushPull(e event) {
 		b := s.nodes[j]
 		for o := range s.c.N {
 			if a.cur[o] < b.cur[o] && o != e.node {
-				s.requestPull(e.at, e.node, o, b.cur[o], 0)
+				s.requestPull(e.at, e.node, o, b.cur[o], s.c.GapGrace)
 			}
 			if b.cur[o] < a.cur[o] && o != j {
-				s.requestPull(e.at, j, o, a.cur[o], 0)
+				s.requestPull(e.at, j, o, a.cur[o], s.c.GapGrace)
 			}
 		}
 	}
 	s.push(event{at: e.at + s.jitter(s.c.PushPullPeriod()), kind: evPushPull, node: e.node})
+}
+
+// peer returns a random node other than i.
+func (s *sim) peer(i int) int {
+	j := s.rng.IntN(s.c.N - 1)
+	if j >= i {
+		j++
+	}
+	return j
+}
+
+// exchange sends node e.node's versions to a random peer.
+func (s *sim) exchange(e event) {
+	s.push(event{at: e.at + s.jitter(s.c.ExchangeEvery), kind: evExchange, node: e.node})
+	j := s.peer(e.node)
+	if s.cut(e.node, e.at) || s.cut(j, e.at) {
+		return // the connection fails
+	}
+	s.push(event{at: e.at + s.c.PullRTT, kind: evExchangeArrive, node: j, owner: e.node, vs: append([]uint32(nil), s.nodes[e.node].cur...)})
+}
+
+// exchangeArrive: the peer (e.node) pulls from the owners the sender
+// (e.owner) holds newer and answers with those it holds newer.
+func (s *sim) exchangeArrive(e event) {
+	if s.cut(e.node, e.at) {
+		return
+	}
+	nd := s.nodes[e.node]
+	nd.bytes += float64(s.c.N * s.c.ExchangeBytesPerOwner)
+	s.res.Exchanges++
+	newer := 0
+	for o, v := range e.vs {
+		switch {
+		case o == e.node:
+		case nd.cur[o] < v:
+			s.requestPull(e.at, e.node, o, v, s.c.GapGrace)
+		case nd.cur[o] > v && o != e.owner:
+			newer++
+		}
+	}
+	if newer > 0 {
+		s.push(event{at: e.at + s.c.PullRTT, kind: evAnswerArrive, node: e.owner, owner: newer, vs: append([]uint32(nil), nd.cur...)})
+	}
+}
+
+// answerArrive: the exchange's sender pulls from the owners the answer
+// (e.owner entries) shows newer.
+func (s *sim) answerArrive(e event) {
+	if s.cut(e.node, e.at) {
+		return
+	}
+	nd := s.nodes[e.node]
+	nd.bytes += float64(e.owner * s.c.ExchangeBytesPerOwner)
+	s.res.Exchanges++
+	for o, v := range e.vs {
+		if o != e.node && nd.cur[o] < v {
+			s.requestPull(e.at, e.node, o, v, s.c.GapGrace)
+		}
+	}
 }

@@ -52,3 +52,26 @@ func TestPeriods(t *testing.T) {
 		}
 	}
 }
+
+// TestExchangeAloneHeals: with no digests, tail digests nor push/pull, the
+// peer exchange alone repairs a partition; without it nothing does.
+func TestExchangeAloneHeals(t *testing.T) {
+	tests := []struct {
+		name     string
+		exchange time.Duration
+		heals    bool
+	}{
+		{"with the exchange", 10 * time.Second, true},
+		{"without", 0, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := Defaults(100)
+			c.DigestEvery, c.PushPullInterval, c.TailDigest, c.ExchangeEvery = time.Hour, 0, 0, tt.exchange
+			r := Run(c, Scenario{Rate: 20, Duration: 5 * time.Second, Partitioned: 10, PartStart: time.Second, PartFor: 3 * time.Second, Horizon: 2 * time.Minute, Seed: 4})
+			if healed := r.Converged >= 0; healed != tt.heals {
+				t.Errorf("healed %v (after %v, %d exchanges); want %v", healed, r.Converged, r.Exchanges, tt.heals)
+			}
+		})
+	}
+}
