@@ -492,12 +492,11 @@ func (s *spreader) fanLoop() {
 	defer s.a.wg.Done()
 	digest := time.NewTimer(s.digestInterval())
 	defer digest.Stop()
-	// tail sends a digest recordsTailDigest after the last delta of a
-	// burst, so a member that lost the burst's last delta (and so sees no
-	// gap) learns of it within about a second instead of a digest period.
+	// tail sends the tail digests of a burst (tailDigests).
 	tail := time.NewTimer(time.Hour)
 	tail.Stop()
 	defer tail.Stop()
+	var tails tailDigests
 	exchange := time.NewTimer(s.exchangeInterval()) // records_exchange.go
 	defer exchange.Stop()
 	for {
@@ -506,9 +505,12 @@ func (s *spreader) fanLoop() {
 			return
 		case msg := <-s.deltas:
 			s.c.deltasSent.Add(s.sendAll(msgRecordsDelta, msg))
-			tail.Reset(recordsTailDigest)
+			tail.Reset(tails.delta())
 		case <-tail.C:
 			s.sendDigest()
+			if next, ok := tails.sent(); ok {
+				tail.Reset(next)
+			}
 		case <-exchange.C:
 			s.queueExchange()
 			exchange.Reset(s.exchangeInterval())

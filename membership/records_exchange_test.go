@@ -117,3 +117,28 @@ func TestSpreadPeerExchange(t *testing.T) {
 		t.Errorf("x155 counts %+v; want exchanges and a pull, no digest", c)
 	}
 }
+
+// TestTailDigests: a burst's deltas are followed by two tail digests,
+// recordsTailDigest after the last delta and recordsTailAgain after the
+// first, and no more until the next delta; a delta between them starts
+// over.
+func TestTailDigests(t *testing.T) {
+	var td tailDigests
+	if got := td.delta(); got != recordsTailDigest {
+		t.Fatalf("after a delta: %v; want %v", got, recordsTailDigest)
+	}
+	if got, ok := td.sent(); !ok || got != recordsTailAgain {
+		t.Fatalf("after the first tail digest: %v, %v; want %v, true", got, ok, recordsTailAgain)
+	}
+	if _, ok := td.sent(); ok {
+		t.Fatal("a third tail digest was scheduled")
+	}
+	td.delta()
+	if _, ok := td.sent(); !ok {
+		t.Fatal("a delta after the tail digests did not schedule them again")
+	}
+	td.delta() // a delta between the first and the second starts over
+	if got, ok := td.sent(); !ok || got != recordsTailAgain {
+		t.Fatalf("after a delta between the two: %v, %v; want the second again", got, ok)
+	}
+}

@@ -342,16 +342,17 @@ func reportPredictions(rep *report, c config, picks []calibration) {
 
 	big := c.modelSizes[len(c.modelSizes)-1]
 	cal := picks[len(picks)-1]
-	rep.Printf("Loss and anti-entropy at %d members (calibrated on %d agents): the deploy with packet loss, and a partition — %d members receive nothing for 20 s during the deploy, then the changes stop and anti-entropy must finish. The product has the tail digest (1 s), the peer exchange (10 s) and repairs since a version (the last 256 changes); the other rows switch them off (TailDigest, ExchangeEvery, HistoryDeltas in spreadsim):\n\n", big, cal.From, max(1, big/10))
+	rep.Printf("Loss and anti-entropy at %d members (calibrated on %d agents): the deploy with packet loss, and a partition — %d members receive nothing for 20 s during the deploy, then the changes stop and anti-entropy must finish. The product has two tail digests (500 ms after a burst and 700 ms after that), the peer exchange (10 s) and repairs since a version (the last 256 changes) — the last row of each loss; the other rows switch them off or keep the earlier single tail digest at 1 s (TailDigest, TailAgain, ExchangeEvery, HistoryDeltas in spreadsim):\n\n", big, cal.From, max(1, big/10))
 	rows = nil
 	variants := []struct {
-		tail, exchange time.Duration
-		history        int
-	}{{0, 0, 0}, {time.Second, 0, 0}, {time.Second, 10 * time.Second, 0}, {time.Second, 10 * time.Second, 256}}
+		tail, again, exchange time.Duration
+		history               int
+	}{{0, 0, 0, 0}, {time.Second, 0, 0, 0}, {time.Second, 0, 10 * time.Second, 0}, {time.Second, 0, 10 * time.Second, 256},
+		{500 * time.Millisecond, 700 * time.Millisecond, 10 * time.Second, 256}}
 	for _, loss := range []float64{0, 0.001, 0.01} {
 		for _, v := range variants {
 			m := cal.config(big)
-			m.Loss, m.TailDigest, m.ExchangeEvery, m.HistoryDeltas = loss, v.tail, v.exchange, v.history
+			m.Loss, m.TailDigest, m.TailAgain, m.ExchangeEvery, m.HistoryDeltas = loss, v.tail, v.again, v.exchange, v.history
 			deploy := spreadsim.Run(m, spreadsim.Scenario{Rate: c.burstRate, Duration: 30 * time.Second, Horizon: 4 * time.Minute, Seed: 9})
 			part := spreadsim.Run(m, spreadsim.Scenario{Rate: c.burstRate, Duration: 25 * time.Second, Partitioned: max(1, big/10), PartStart: 5 * time.Second, PartFor: 20 * time.Second, Horizon: 5 * time.Minute, Seed: 10})
 			d50, d99, dmax := pct(durs(deploy.All))
@@ -369,7 +370,11 @@ func reportPredictions(rep *report, c config, picks []calibration) {
 			if v.history > 0 {
 				hist = fmt.Sprint(v.history)
 			}
-			rows = append(rows, []string{fmt.Sprintf("%.1f %%", loss*100), off(v.tail), off(v.exchange), hist, d50, d99, dmax, fmt.Sprintf("%d / %d / %d", deploy.Gaps, deploy.Pulls, deploy.PullDrops), fmt.Sprintf("%d / %d", deploy.Sets, deploy.Repairs), ratio(deploy, m), conv, fmt.Sprintf("%d / %d", part.Pulls, part.PullDrops), ratio(part, m)})
+			tail := off(v.tail)
+			if v.again > 0 {
+				tail += " + " + v.again.String()
+			}
+			rows = append(rows, []string{fmt.Sprintf("%.1f %%", loss*100), tail, off(v.exchange), hist, d50, d99, dmax, fmt.Sprintf("%d / %d / %d", deploy.Gaps, deploy.Pulls, deploy.PullDrops), fmt.Sprintf("%d / %d", deploy.Sets, deploy.Repairs), ratio(deploy, m), conv, fmt.Sprintf("%d / %d", part.Pulls, part.PullDrops), ratio(part, m)})
 		}
 	}
 	rep.Table([]string{"loss", "tail digest", "peer exchange", "repair history", "deploy p50 ms", "deploy p99 ms", "deploy max ms", "gaps / pulls / pulls refused", "sets / repairs", "B ratio", "partition healed s", "partition pulls / refused", "partition B ratio"}, rows)

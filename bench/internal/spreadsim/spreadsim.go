@@ -91,8 +91,13 @@ type Config struct {
 	// TailDigest, when not 0: an owner sends its digest to every member
 	// TailDigest after a change (once for the changes within that time),
 	// so that a lost delta is pulled within TailDigest rather than at the
-	// next change or digest. The product's is 1 s (recordsTailDigest).
+	// next change or digest. The product's is 500 ms (recordsTailDigest).
 	TailDigest time.Duration
+	// TailAgain, when not 0 (with TailDigest), sends the tail digest once
+	// more TailAgain after the first, so that a member that lost both the
+	// last delta and the first tail digest is still repaired within
+	// TailDigest + TailAgain (recordsTailAgain).
+	TailAgain time.Duration
 	// ExchangeEvery, when not 0, is the period of the peer exchange (the
 	// product's is 10 s, recordsExchangeEvery).
 	ExchangeEvery time.Duration
@@ -122,7 +127,7 @@ func Defaults(n int) Config {
 		GapGrace: 250 * time.Millisecond, PullTimeout: 5 * time.Second,
 		PullRTT: 2 * time.Millisecond, SetCost: 500 * time.Microsecond, SetCostPerInstance: 2 * time.Microsecond,
 		PushPullInterval: 30 * time.Second, HeldPerOwner: 64, Instances: 200,
-		TailDigest: time.Second, ExchangeEvery: 10 * time.Second, HistoryDeltas: 256,
+		TailDigest: 500 * time.Millisecond, TailAgain: 700 * time.Millisecond, ExchangeEvery: 10 * time.Second, HistoryDeltas: 256,
 		DeltaBytes: 300, DigestBytes: 20, PullBytes: 20, SetBytes: 30, SetBytesPerInstance: 250,
 		ExchangeBytesPerOwner: 30,
 	}
@@ -342,7 +347,12 @@ func Run(c Config, sc Scenario) Result {
 			s.answerArrive(e)
 		case evTail:
 			nd := s.nodes[e.node]
-			nd.tail = false
+			if e.from == 0 {
+				nd.tail = false
+				if s.c.TailAgain > 0 {
+					s.push(event{at: e.at + s.c.TailAgain, kind: evTail, node: e.node, from: 1})
+				}
+			}
 			s.fanout(e.at, e.node, packet{pk: pDigest, owner: e.node, to: nd.version})
 		}
 		heal := sc.PartStart + sc.PartFor
