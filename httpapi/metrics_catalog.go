@@ -21,7 +21,7 @@ var (
 	localChecksDesc = prometheus.NewDesc("discod_local_checks",
 		"Checks this agent owns and runs, by status (passing, warning, critical).", []string{"status"}, nil)
 	recordsMessagesDesc = prometheus.NewDesc("discod_records_messages_total",
-		"Messages of the records transport that spreads services and checks, by kind (delta, set, pull, digest) and direction (sent, received).",
+		"Messages of the records transport that spreads services and checks, by kind (delta, set, pull, digest, exchange, repair: a pull answered with the missing changes) and direction (sent, received).",
 		[]string{"kind", "direction"}, nil)
 	recordsBytesDesc = prometheus.NewDesc("discod_records_bytes_total",
 		"Bytes of records transport messages, by direction (sent, received).", []string{"direction"}, nil)
@@ -98,6 +98,8 @@ func (c *catalogCollector) Collect(ch chan<- prometheus.Metric) {
 		{"set", "sent", rc.SetsSent}, {"set", "received", rc.SetsReceived},
 		{"pull", "sent", rc.PullsSent}, {"pull", "received", rc.PullsServed},
 		{"digest", "sent", rc.DigestsSent}, {"digest", "received", rc.DigestsReceived},
+		{"exchange", "sent", rc.ExchangesSent}, {"exchange", "received", rc.ExchangesReceived},
+		{"repair", "sent", rc.RepairsSent},
 	} {
 		ch <- prometheus.MustNewConstMetric(recordsMessagesDesc, prometheus.CounterValue, float64(m.n), m.kind, m.dir)
 	}

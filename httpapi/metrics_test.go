@@ -149,6 +149,8 @@ func TestCatalogMetrics(t *testing.T) {
 		`discod_catalog_instances{health="warning"} 1`,
 		`discod_catalog_instances{health="critical"} 0`,
 		`discod_records_messages_total{direction="sent",kind="delta"} 0`,
+		`discod_records_messages_total{direction="sent",kind="exchange"} 0`,
+		`discod_records_messages_total{direction="sent",kind="repair"} 0`,
 		`discod_records_events_total{event="gap"} 0`,
 	} {
 		if !strings.Contains(body, want) {
