@@ -19,16 +19,8 @@ func encodeExternal(w *wireWriter, d *catalog.Delta) {
 		w.str("external node name", n.Name)
 		w.str("external node ID", n.ID)
 		w.str("external node address", n.Address)
-		w.count("external node tagged addresses", len(n.TaggedAddresses), maxRecordsList)
-		for _, k := range sortedKeys(n.TaggedAddresses) {
-			w.str("external node tagged address tag", k)
-			w.str("external node tagged address", n.TaggedAddresses[k])
-		}
-		w.count("external node meta", len(n.Meta), maxRecordsList)
-		for _, k := range sortedKeys(n.Meta) {
-			w.str("external node meta key", k)
-			w.str("external node meta value", n.Meta[k])
-		}
+		w.strMap("external node tagged addresses", n.TaggedAddresses)
+		w.strMap("external node meta", n.Meta)
 		w.count("external node services", len(n.Services), maxRecordsServices)
 		for j := range n.Services {
 			encodeService(w, &n.Services[j])
@@ -67,20 +59,8 @@ func decodeExternalNode(r *wireReader, n *catalog.ExternalNode) {
 	n.Name = r.str("name")
 	n.ID = r.str("ID")
 	n.Address = r.str("address")
-	if k := r.count("tagged addresses", maxRecordsList); k > 0 {
-		n.TaggedAddresses = make(map[string]string, k)
-		for range k {
-			tag := r.str("tagged address tag")
-			n.TaggedAddresses[tag] = r.str("tagged address")
-		}
-	}
-	if k := r.count("meta", maxRecordsList); k > 0 {
-		n.Meta = make(map[string]string, k)
-		for range k {
-			key := r.str("meta key")
-			n.Meta[key] = r.str("meta value")
-		}
-	}
+	n.TaggedAddresses = r.strMap("tagged addresses")
+	n.Meta = r.strMap("meta")
 	if k := r.count("services", maxRecordsServices); k > 0 {
 		n.Services = make([]catalog.Service, k)
 		for i := range n.Services {

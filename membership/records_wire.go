@@ -112,6 +112,15 @@ func (w *wireWriter) count(field string, n, limit int) {
 	w.uvarint(uint64(n))
 }
 
+// strMap writes m as a count and its pairs in key order.
+func (w *wireWriter) strMap(field string, m map[string]string) {
+	w.count(field, len(m), maxRecordsList)
+	for _, k := range sortedKeys(m) {
+		w.str(field+" key", k)
+		w.str(field+" value", m[k])
+	}
+}
+
 // encodeRecordsMsg returns the user message of type typ (msgRecordsDelta
 // or msgRecordsSet) carrying m, or an error naming the field over a limit.
 func encodeRecordsMsg(typ byte, m recordsMsg) ([]byte, error) {
@@ -172,11 +181,7 @@ func encodeService(w *wireWriter, s *catalog.Service) {
 	}
 	w.str("service address", s.Address)
 	w.varint(int64(s.Port))
-	w.count("meta", len(s.Meta), maxRecordsList)
-	for _, k := range sortedKeys(s.Meta) {
-		w.str("meta key", k)
-		w.str("meta value", s.Meta[k])
-	}
+	w.strMap("meta", s.Meta)
 	w.count("tagged addresses", len(s.TaggedAddresses), maxRecordsList)
 	for _, k := range sortedKeys(s.TaggedAddresses) {
 		ta := s.TaggedAddresses[k]
@@ -303,6 +308,20 @@ func (r *wireReader) str(field string) string {
 // count reads a list length: at most limit, and no more than the bytes
 // left (every entry takes at least one), so that no allocation outgrows
 // the input.
+// strMap reads a map written by wireWriter.strMap; nil when empty.
+func (r *wireReader) strMap(field string) map[string]string {
+	n := r.count(field, maxRecordsList)
+	if n == 0 {
+		return nil
+	}
+	m := make(map[string]string, n)
+	for range n {
+		k := r.str(field + " key")
+		m[k] = r.str(field + " value")
+	}
+	return m
+}
+
 func (r *wireReader) count(field string, limit int) int {
 	n := r.uvarint(field)
 	switch {
@@ -399,13 +418,7 @@ func decodeService(r *wireReader, s *catalog.Service) {
 	}
 	s.Address = r.str("address")
 	s.Port = r.int("port")
-	if n := r.count("meta", maxRecordsList); n > 0 {
-		s.Meta = make(map[string]string, n)
-		for range n {
-			k := r.str("meta key")
-			s.Meta[k] = r.str("meta value")
-		}
-	}
+	s.Meta = r.strMap("meta")
 	if n := r.count("tagged addresses", maxRecordsList); n > 0 {
 		s.TaggedAddresses = make(map[string]catalog.ServiceAddress, n)
 		for range n {
