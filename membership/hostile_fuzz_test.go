@@ -91,7 +91,8 @@ func (h *hostileInvariants) check(t *testing.T) {
 
 // FuzzHostilePeer sends what a malformed or hostile peer can: a user
 // message of any type byte (force-leave, leaving intent, keyring request
-// and reply, records delta, set, pull and digest), a push/pull state
+// and reply, records delta — external nodes included — set, pull, pull
+// since a version, digest and peer exchange), a push/pull state
 // (tombstones, digest section), and a node's metadata in a join, update
 // or leave event. Nothing may panic, and the invariants of
 // hostileInvariants hold after every input.
@@ -104,6 +105,10 @@ func FuzzHostilePeer(f *testing.F) {
 		From: catalog.Version{Epoch: 50, Seq: 1}, To: catalog.Version{Epoch: 50, Seq: 2},
 		Services: []catalog.Service{{ID: "db-2", Name: "db", Port: 5433}}}})
 	set, _ := encodeRecordsMsg(msgRecordsSet, recordsMsg{Owner: hostileSelf, Delta: catalog.Delta{To: catalog.Version{Epoch: 999, Seq: 1}}})
+	external, _ := encodeRecordsMsg(msgRecordsDelta, recordsMsg{Owner: hostilePeer, Delta: catalog.Delta{
+		From: catalog.Version{Epoch: 50, Seq: 2}, To: catalog.Version{Epoch: 50, Seq: 3},
+		Nodes: []catalog.ExternalNode{{Name: "rds-1", Address: "10.0.0.5", Meta: map[string]string{"k": "v"},
+			Services: []catalog.Service{{ID: "pg", Name: "postgres", Port: 5432}}}}}})
 	meta, _ := nodeMeta{ID: NewNodeID(), Datacenter: "dc1", Run: "0123456789abcdef", Gen: 2}.encode()
 	for _, seed := range []struct {
 		kind uint8
@@ -119,6 +124,9 @@ func FuzzHostilePeer(f *testing.F) {
 		{0, "", set},
 		{0, "", encodeRecordsDigest(hostilePeer, catalog.Version{Epoch: 51})},
 		{0, "", encodeRecordsPull(hostileSelf, hostilePeer)},
+		{0, "", external},
+		{0, "", encodeRecordsPullSince(hostileSelf, hostilePeer, catalog.Version{Epoch: 1, Seq: 1})},
+		{0, "", encodeRecordsExchange(hostilePeer, 0, map[string]catalog.Version{hostileSelf: {Epoch: 999, Seq: 9}, hostilePeer: {Epoch: 60}})},
 		{0, "", []byte{msgRecordsDelta, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01}},
 		{1, "", encodeState(encodeTombstones([]Member{{Name: hostileSelf, Run: "r", Gen: 9, State: StateLeft}}),
 			map[byte][]byte{stateSectionDigests: encodeDigests(map[string]catalog.Version{hostilePeer: {Epoch: 60}})})},
