@@ -83,7 +83,7 @@ func startReserve() {
 	stop := make(chan struct{})
 	reserve.stop = stop
 	holdStacks(reserveGoroutines, reserveKiB, stop)
-	reserve.done.Add(1)
+	reserve.done.Add(1) // the follower, counted by adjustReserveLocked as one of the reserve's
 	go func() {
 		defer reserve.done.Done()
 		t := time.NewTicker(reserveFollow)
@@ -97,6 +97,7 @@ func startReserve() {
 			}
 		}
 	}()
+	adjustReserveLocked() // a process that already runs many goroutines gets its deep part now
 }
 
 // adjustReserve holds as many deep goroutines as the process's other
@@ -108,6 +109,12 @@ func adjustReserve() {
 	if reserve.stop == nil {
 		return
 	}
+	adjustReserveLocked()
+}
+
+// adjustReserveLocked is adjustReserve with reserve.mu held and the
+// reserve running.
+func adjustReserveLocked() {
 	others := runtime.NumGoroutine() - reserveGoroutines - len(reserve.deep) - 1 // the follower
 	want := min(max(0, others-reserveBaseCovers+reserveDeepCovers-1)/reserveDeepCovers, reserveDeepMax)
 	for len(reserve.deep) < want {

@@ -83,6 +83,7 @@ type options struct {
 	members int
 	agent   bool
 	padKB   int
+	idle    int
 
 	instances int    // service instances in the datacenter (dataset.Services)
 	corefile  string // -chain file: the Corefile to run
@@ -101,6 +102,7 @@ func parseFlags(args []string) (options, error) {
 	fs.IntVar(&o.port, "port", 8653, "UDP and TCP port to serve DNS on")
 	fs.IntVar(&o.members, "members", 1000, "number of names (members) to serve")
 	fs.IntVar(&o.padKB, "stackpad", 0, "diagnostic: park 200 goroutines holding about this many KiB of stack each, which raises the runtime's adaptive starting stack size for new goroutines (0: off)")
+	fs.IntVar(&o.idle, "idle", 0, "park this many shallow idle goroutines before the server starts, as an agent's check runners or blocked HTTP reads are (they dilute the runtime's adaptive starting stack; corefile's stack reserve follows them)")
 	fs.IntVar(&o.instances, "instances", 0, "service instances in the datacenter: web (3), big (40, from 43 on) and filler instances of 100 other services (0: no services)")
 	fs.StringVar(&o.corefile, "corefile", "", "-chain file: the Corefile to run around consulnode (its zones must include consul.)")
 	fs.StringVar(&o.reserve, "stackreserve", "auto", "corefile's stack reserve: on, off, or auto (on for consulnode, as discod runs it; off for hosts, as a stock CoreDNS runs)")
@@ -161,6 +163,9 @@ func run(args []string, stdin io.Reader, stdout io.Writer) error {
 	o, err := parseFlags(args)
 	if err != nil {
 		return err
+	}
+	for range o.idle {
+		go func() { select {} }()
 	}
 	if o.padKB > 0 {
 		padStacks(200, o.padKB)

@@ -217,6 +217,9 @@ func chainSpecs(members int) []serverSpec {
 		{"hosts", "bare", "", nil},
 		{"consulnode", "bare", " (16K stacks)", pad},
 		{"hosts", "bare", " (16K stacks)", pad},
+		{"consulnode", "bare", " (no stack reserve)", []string{"-stackreserve", "off"}},
+		{"consulnode", "bare", " (+1,000 idle goroutines)", []string{"-idle", "1000"}},
+		{"consulnode", "bare", " (+1,000 idle, no stack reserve)", []string{"-idle", "1000", "-stackreserve", "off"}},
 	}
 	var specs []serverSpec
 	for i, ch := range chains {
@@ -251,7 +254,7 @@ func phaseChains(ctx context.Context, c config, bin, out string, rep *report, re
 	rep.Printf("`default` is discod's default Corefile as `corefile.Render(DefaultOptions())` writes it (bind, errors, consulnode with the reverse zones); " +
 		"`+ready`, `+health`, `+prometheus` add the endpoint its option turns on; `log` is bind, errors, log. " +
 		"`(16K stacks)` is a diagnostic: the server parks 200 goroutines with about 14 KiB of stack each, which raises the Go runtime's adaptive starting stack size, " +
-		"so per-query goroutines no longer grow their stacks (see docs/PERFORMANCE.md). Ratios are medians of per-round ratios against `consulnode/bare`.\n\n")
+		"so per-query goroutines no longer grow their stacks (see docs/PERFORMANCE.md). `(no stack reserve)` runs without corefile's reserve; `(+1,000 idle goroutines)` parks 1,000 shallow goroutines in the process first, as an agent with 1,000 checks or blocked HTTP reads has (the reserve follows them). Ratios are medians of per-round ratios against `consulnode/bare`.\n\n")
 	base := "consulnode/bare"
 	var rows [][]string
 	for _, sp := range specs {
