@@ -55,6 +55,7 @@ type config struct {
 	chainRounds int
 	sweepRounds int
 	tailRounds  int
+	tailAgent   bool
 	duration    time.Duration
 	chainDur    time.Duration
 	sweepDur    time.Duration
@@ -82,6 +83,7 @@ func parseConfig(args []string) (config, error) {
 	fs.IntVar(&c.chainRounds, "chain-rounds", 3, "interleaved rounds in the chains phase")
 	fs.IntVar(&c.sweepRounds, "sweep-rounds", 3, "interleaved rounds per member count in the sweep phase")
 	fs.IntVar(&c.tailRounds, "tail-rounds", 5, "interleaved rounds in the tail phase")
+	fs.BoolVar(&c.tailAgent, "tail-agent", false, "tail phase: also the shipped agent (its rendered Corefile, 10,000 instances) and the variants that tell its tail apart")
 	fs.DurationVar(&c.duration, "duration", 10*time.Second, "length of one dnsperf run in the compare phase (whole seconds, at most 10 s)")
 	fs.DurationVar(&c.chainDur, "chain-duration", 5*time.Second, "length of one dnsperf run in the chains phase")
 	fs.DurationVar(&c.sweepDur, "sweep-duration", 5*time.Second, "length of one dnsperf run in the sweep phase")

@@ -3,38 +3,74 @@ package main
 import (
 	"context"
 	"fmt"
+	"slices"
 )
 
 // tailSpecs are the servers of the tail phase: the baseline and discod
 // with the Go runtime's garbage collector and scheduler varied, to show
-// where the p99 latency at a fixed rate comes from.
-func tailSpecs(members int) []serverSpec {
+// where the p99 latency at a fixed rate comes from; with agent, also the
+// shipped agent (the shipped phase's 10,000 instances; phaseTail renders
+// each agent row's Corefile for its address and puts it after
+// "-corefile") and the variants that tell its tail apart: the bare chain
+// with those instances, both without the stack reserve, and the agent
+// with GC a quarter as often.
+func tailSpecs(members int, agent bool) []serverSpec {
+	off := []string{"-stackreserve", "off"}
 	variants := []struct {
-		mode, label string
-		env         []string
+		mode, chain, label string
+		instances          int
+		env, extra         []string
 	}{
-		{"hosts", "", nil},
-		{"hosts", "GOGC=off", []string{"GOGC=off", "GOMEMLIMIT=3GiB"}},
-		{"hosts", "GOGC=400", []string{"GOGC=400"}},
-		{"hosts", "GOMAXPROCS=1", []string{"GOMAXPROCS=1"}},
-		{"consulnode", "", nil},
-		{"consulnode", "GOGC=400", []string{"GOGC=400"}},
-		{"miekg", "", nil},
+		{"hosts", "bare", "", 0, nil, nil},
+		{"hosts", "bare", "GOGC=off", 0, []string{"GOGC=off", "GOMEMLIMIT=3GiB"}, nil},
+		{"hosts", "bare", "GOGC=400", 0, []string{"GOGC=400"}, nil},
+		{"hosts", "bare", "GOMAXPROCS=1", 0, []string{"GOMAXPROCS=1"}, nil},
+		{"consulnode", "bare", "", 0, nil, nil},
+		{"consulnode", "bare", "GOGC=400", 0, []string{"GOGC=400"}, nil},
+		{"miekg", "bare", "", 0, nil, nil},
+	}
+	if agent {
+		cf := []string{"-corefile", ""}
+		variants = append(variants, []struct {
+			mode, chain, label string
+			instances          int
+			env, extra         []string
+		}{
+			{"consulnode", "bare", "no stack reserve", 0, nil, off},
+			{"consulnode", "bare", "10,000 instances", shippedInstances, nil, nil},
+			{"agent", "file", "", shippedInstances, nil, slices.Clone(cf)},
+			{"agent", "file", "no stack reserve", shippedInstances, nil, append(slices.Clone(cf), off...)},
+			{"agent", "file", "GOGC=400", shippedInstances, []string{"GOGC=400"}, slices.Clone(cf)},
+		}...)
 	}
 	var specs []serverSpec
 	for i, v := range variants {
-		name := v.mode
+		name, mode := v.mode, v.mode
+		if mode == "agent" {
+			mode = "consulnode"
+		}
 		if v.label != "" {
 			name += " " + v.label
 		}
-		specs = append(specs, serverSpec{Name: name, Mode: v.mode, Chain: "bare", Addr: addr(byte(40 + i)), Port: dnsPort, Members: members, Env: v.env})
+		specs = append(specs, serverSpec{Name: name, Mode: mode, Chain: v.chain, Addr: addr(byte(40 + i)), Port: dnsPort,
+			Members: members, Instances: v.instances, Env: v.env, Extra: v.extra})
 	}
 	return specs
 }
 
 // phaseTail measures p99 at the fixed rate with GC and scheduling varied.
 func phaseTail(ctx context.Context, c config, bin, out string, rep *report, res *results, progress func(string)) error {
-	specs := tailSpecs(c.members)
+	specs := tailSpecs(c.members, c.tailAgent)
+	for i := range specs {
+		// An agent row's Corefile binds its own address.
+		if len(specs[i].Extra) >= 2 && specs[i].Extra[0] == "-corefile" {
+			p, err := renderAgentCorefile(ctx, bin, out, fmt.Sprintf("tail-%d", i), specs[i].Addr.String())
+			if err != nil {
+				return err
+			}
+			specs[i].Extra[1] = p
+		}
+	}
 	progress(fmt.Sprintf("tail: %d servers, %d rounds", len(specs), c.tailRounds))
 	servers, queries, err := prepare(ctx, bin, out, specs, c.members)
 	if err != nil {
@@ -53,7 +89,7 @@ func phaseTail(ctx context.Context, c config, bin, out string, rep *report, res 
 		return err
 	}
 	rep.Printf("## Where the p99 tail comes from — fixed rate %d q/s, %d interleaved rounds of %s\n\n", c.rate, c.tailRounds, c.chainDur)
-	rep.Printf("Same servers with the Go runtime varied: `GOGC=off` (with GOMEMLIMIT=3GiB as a safety net: no collection in practice), `GOGC=400` (a collection a quarter as often), `GOMAXPROCS=1` (no second P to contend with dnsperf for the two CPUs). Medians over rounds; the p99 ratio is against plain `hosts`, per round.\n\n")
+	rep.Printf("Same servers with the Go runtime varied: `GOGC=off` (with GOMEMLIMIT=3GiB as a safety net: no collection in practice), `GOGC=400` (a collection a quarter as often), `GOMAXPROCS=1` (no second P to contend with dnsperf for the two CPUs). With -tail-agent: `agent` is the shipped agent (the Corefile `discod corefile` renders, 10,000 instances), beside the bare chain with the same instances and both without the stack reserve. Medians over rounds; the p99 ratio is against plain `hosts`, per round.\n\n")
 	var rows [][]string
 	for _, sp := range specs {
 		s := pick(got, sp.Name, "tail", 0)
