@@ -76,6 +76,9 @@ func Start(path string, contents []byte, opts ...StartOption) (*Server, error) {
 	if !cfg.noStackReserve {
 		startReserve()
 	}
+	if !cfg.noGCTuning {
+		tuneGC()
+	}
 
 	inst, err := caddy.Start(input(path, contents))
 	if err != nil {
@@ -90,6 +93,7 @@ func Start(path string, contents []byte, opts ...StartOption) (*Server, error) {
 			_ = inst.Stop()
 		}
 		stopReserve()
+		untuneGC()
 		running.mu.Lock()
 		running.srv = nil
 		running.mu.Unlock()
@@ -161,6 +165,7 @@ func (s *Server) Stop() error {
 	_ = inst.Stop() // logs and swallows the servers' errors itself
 	inst.Wait()
 	stopReserve()
+	untuneGC()
 
 	running.mu.Lock()
 	if running.srv == s {

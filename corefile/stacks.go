@@ -57,6 +57,7 @@ type StartOption func(*startConfig)
 
 type startConfig struct {
 	noStackReserve bool
+	noGCTuning     bool // gc.go
 }
 
 // WithoutStackReserve starts CoreDNS without the stack reserve, as a stock

@@ -88,6 +88,7 @@ type options struct {
 	instances int    // service instances in the datacenter (dataset.Services)
 	corefile  string // -chain file: the Corefile to run
 	reserve   string // -stackreserve: auto, on or off
+	gcTune    string // -gctune: auto, on or off
 }
 
 func parseFlags(args []string) (options, error) {
@@ -105,6 +106,7 @@ func parseFlags(args []string) (options, error) {
 	fs.IntVar(&o.idle, "idle", 0, "park this many shallow idle goroutines before the server starts, as an agent's check runners or blocked HTTP reads are (they dilute the runtime's adaptive starting stack; corefile's stack reserve follows them)")
 	fs.IntVar(&o.instances, "instances", 0, "service instances in the datacenter: web (3), big (40, from 43 on) and filler instances of 100 other services (0: no services)")
 	fs.StringVar(&o.corefile, "corefile", "", "-chain file: the Corefile to run around consulnode (its zones must include consul.)")
+	fs.StringVar(&o.gcTune, "gctune", "auto", "corefile's garbage collector target (GOGC 400 unless GOGC is set): on, off, or auto (on for consulnode, as discod runs it; off for hosts, as a stock CoreDNS runs)")
 	fs.StringVar(&o.reserve, "stackreserve", "auto", "corefile's stack reserve: on, off, or auto (on for consulnode, as discod runs it; off for hosts, as a stock CoreDNS runs)")
 	fs.BoolVar(&o.agent, "agent", false, "hosts and miekg: also run an idle membership agent, as consulnode does, so the processes have the same background goroutines (a diagnostic)")
 	if err := fs.Parse(args); err != nil {
@@ -127,10 +129,12 @@ func parseFlags(args []string) (options, error) {
 	if err := o.services().Check(); err != nil {
 		return o, fmt.Errorf("-instances: %w", err)
 	}
-	switch o.reserve {
-	case "auto", "on", "off":
-	default:
-		return o, fmt.Errorf("-stackreserve %q is not auto, on or off", o.reserve)
+	for flag, v := range map[string]string{"-stackreserve": o.reserve, "-gctune": o.gcTune} {
+		switch v {
+		case "auto", "on", "off":
+		default:
+			return o, fmt.Errorf("%s %q is not auto, on or off", flag, v)
+		}
 	}
 	if (o.chain == "file") != (o.corefile != "") {
 		return o, errors.New("-corefile and -chain file go together")
@@ -145,10 +149,15 @@ func memberAddr(i int) netip.Addr { return dataset.MemberAddr(i) }
 
 // startOptions are corefile.Start's options for o.
 func (o options) startOptions() []corefile.StartOption {
-	if o.reserve == "off" || o.reserve == "auto" && o.mode != "consulnode" {
-		return []corefile.StartOption{corefile.WithoutStackReserve()}
+	var opts []corefile.StartOption
+	stock := func(v string) bool { return v == "off" || v == "auto" && o.mode != "consulnode" }
+	if stock(o.reserve) {
+		opts = append(opts, corefile.WithoutStackReserve())
 	}
-	return nil
+	if stock(o.gcTune) {
+		opts = append(opts, corefile.WithoutGCTuning())
+	}
+	return opts
 }
 
 // services is the service data set o asks for.
