@@ -117,7 +117,7 @@ func TestExternalServices(t *testing.T) {
 	if err != nil || len(hs) != 1 || hs[0].Checks.AggregatedStatus() != api.HealthCritical {
 		t.Errorf("Health().Service(postgres) on ext-two with its owner failed = %+v, %v; want one critical instance", hs, err)
 	}
-	one = startAgent(t, "ext-one", ip1, append(oneArgs, "-join", ip2)...)
+	startAgent(t, "ext-one", ip1, append(oneArgs, "-join", ip2)...)
 	everywhere("after ext-one's return")
 
 	// Deregister the service, then the node.
