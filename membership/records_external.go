@@ -21,14 +21,7 @@ func encodeExternal(w *wireWriter, d *catalog.Delta) {
 		w.str("external node address", n.Address)
 		w.strMap("external node tagged addresses", n.TaggedAddresses)
 		w.strMap("external node meta", n.Meta)
-		w.count("external node services", len(n.Services), maxRecordsServices)
-		for j := range n.Services {
-			encodeService(w, &n.Services[j])
-		}
-		w.count("external node checks", len(n.Checks), maxRecordsChecks)
-		for j := range n.Checks {
-			encodeCheck(w, &n.Checks[j])
-		}
+		encodeRows(w, "external node ", n.Services, n.Checks)
 	}
 	w.count("deleted external nodes", len(d.DeleteNodes), maxRecordsServices)
 	for _, name := range d.DeleteNodes {

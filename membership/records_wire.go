@@ -140,14 +140,7 @@ func encodeRecordsMsg(typ byte, m recordsMsg) ([]byte, error) {
 	w.uvarint(d.From.Seq)
 	w.uvarint(d.To.Epoch - d.From.Epoch) // 0 within a run
 	w.uvarint(d.To.Seq)
-	w.count("services", len(d.Services), maxRecordsServices)
-	for i := range d.Services {
-		encodeService(w, &d.Services[i])
-	}
-	w.count("checks", len(d.Checks), maxRecordsChecks)
-	for i := range d.Checks {
-		encodeCheck(w, &d.Checks[i])
-	}
+	encodeRows(w, "", d.Services, d.Checks)
 	w.count("deleted services", len(d.DeleteServices), maxRecordsServices)
 	for _, id := range d.DeleteServices {
 		w.str("deleted service ID", id)
@@ -170,6 +163,19 @@ func frameRecordsMsg(typ byte, payload []byte) []byte {
 	out := make([]byte, 0, 1+binary.MaxVarintLen64+len(payload))
 	out = append(out, typ)
 	return appendString(out, string(payload))
+}
+
+// encodeRows writes services and checks as two counted lists; prefix
+// goes before the field names in errors ("" or "external node ").
+func encodeRows(w *wireWriter, prefix string, svcs []catalog.Service, checks []catalog.Check) {
+	w.count(prefix+"services", len(svcs), maxRecordsServices)
+	for i := range svcs {
+		encodeService(w, &svcs[i])
+	}
+	w.count(prefix+"checks", len(checks), maxRecordsChecks)
+	for i := range checks {
+		encodeCheck(w, &checks[i])
+	}
 }
 
 func encodeService(w *wireWriter, s *catalog.Service) {
