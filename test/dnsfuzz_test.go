@@ -501,7 +501,10 @@ func TestDNSConformanceLimits(t *testing.T) {
 				switch r.Rcode {
 				case tt.want:
 				case tt.known:
-					t.Skipf("CoreDNS v1.15.0 limitation: %s (got %s; want %s)", tt.why, dns.RcodeToString[r.Rcode], dns.RcodeToString[tt.want])
+					// Not a skip: the known answer is what CoreDNS v1.15.0
+					// gives (docs/dns-conformance.md); it is logged, and
+					// scripts/upstream-check.sh looks for this line.
+					t.Logf("CoreDNS v1.15.0 limitation: %s (got %s; want %s)", tt.why, dns.RcodeToString[r.Rcode], dns.RcodeToString[tt.want])
 				default:
 					t.Errorf("rcode %s; want %s (or the known %s)", dns.RcodeToString[r.Rcode], dns.RcodeToString[tt.want], dns.RcodeToString[tt.known])
 				}
