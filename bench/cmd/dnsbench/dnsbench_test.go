@@ -3,6 +3,7 @@ package main
 import (
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -83,5 +84,57 @@ func TestParseConfig(t *testing.T) {
 				t.Errorf("parseConfig(%v) = %+v", tt.args, c)
 			}
 		})
+	}
+}
+
+func TestCandidateEnv(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		args []string
+		env  []string
+		err  string
+	}{
+		{name: "none", args: nil},
+		{name: "two knobs", args: []string{"-candidate", "/tmp/x", "-candidate-env", "A=1, B=2"}, env: []string{"A=1", "B=2"}},
+		{name: "not a pair", args: []string{"-candidate", "/tmp/x", "-candidate-env", "A"}, err: `"A" is not KEY=VALUE`},
+		{name: "no candidate", args: []string{"-candidate-env", "A=1"}, err: "needs -candidate"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c, err := parseConfig(tc.args)
+			if tc.err != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.err) {
+					t.Fatalf("parseConfig(%q) error = %v; want one containing %q", tc.args, err, tc.err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if strings.Join(c.candEnv, " ") != strings.Join(tc.env, " ") {
+				t.Errorf("candidate env = %q; want %q", c.candEnv, tc.env)
+			}
+		})
+	}
+}
+
+func TestShippedCandidate(t *testing.T) {
+	c, err := parseConfig([]string{"-candidate", "/tmp/cand", "-candidate-env", "K=V"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	specs := shippedSpecs(c, map[string]string{candidateAgent: "/tmp/c.Corefile"})
+	var found bool
+	for _, s := range specs {
+		if s.Name == candidateAgent {
+			found = s.Bin == "/tmp/cand" && len(s.Env) == 1 && s.Env[0] == "K=V"
+		}
+	}
+	if !found {
+		t.Errorf("shipped specs have no %s with the candidate's binary and environment: %+v", candidateAgent, specs)
+	}
+	for _, j := range shippedJobs(c) {
+		if j.kind == "node-max" && !slices.Contains(j.servers, candidateAgent) {
+			t.Errorf("node-max runs %v; want the candidate among them", j.servers)
+		}
 	}
 }

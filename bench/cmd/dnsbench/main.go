@@ -70,6 +70,7 @@ type config struct {
 	png         string
 	profile     string
 	candidate   string
+	candEnv     []string
 	servicesPNG string
 }
 
@@ -99,7 +100,9 @@ func parseConfig(args []string) (config, error) {
 	fs.StringVar(&c.png, "png", "", "where to write the members sweep chart (default: OUT/perf-members.png; docs/perf-members.png is its committed copy)")
 	fs.StringVar(&c.profile, "profile", "", "directory for CPU profiles and execution traces of the compare servers (default: none)")
 	fs.StringVar(&c.servicesPNG, "services-png", "", "where to write the chart of node, service A and SRV lookups of the shipped phase (default: OUT/perf-services.png; docs/perf-services.png is its committed copy)")
-	fs.StringVar(&c.candidate, "candidate", "", "directory with a benchserver built from a changed tree (go build -o DIR/ ./bench/cmd/benchserver there): the compare phase runs it as a fourth server, \"candidate\", interleaved with the others (default: none)")
+	fs.StringVar(&c.candidate, "candidate", "", "directory with a benchserver built from a changed tree (go build -o DIR/ ./bench/cmd/benchserver there): the compare phase runs it as a fourth server, \"candidate\", and the shipped phase as \"agent-candidate\" (the agent's Corefile), interleaved with the others (default: none)")
+	var candEnv string
+	fs.StringVar(&candEnv, "candidate-env", "", "comma-separated KEY=VALUE pairs set in the candidate's environment (an experiment's knobs)")
 	if err := fs.Parse(args); err != nil {
 		return c, err
 	}
@@ -123,6 +126,18 @@ func parseConfig(args []string) (config, error) {
 		def("sweep-duration", func() { c.sweepDur = time.Second })
 		def("sweep", func() { sweep = "100,1000" })
 		def("startups", func() { c.startups = 3 })
+	}
+	for _, kv := range strings.Split(candEnv, ",") {
+		if kv = strings.TrimSpace(kv); kv == "" {
+			continue
+		}
+		if k, _, ok := strings.Cut(kv, "="); !ok || k == "" {
+			return c, fmt.Errorf("-candidate-env: %q is not KEY=VALUE", kv)
+		}
+		c.candEnv = append(c.candEnv, kv)
+	}
+	if len(c.candEnv) > 0 && c.candidate == "" {
+		return c, errors.New("-candidate-env needs -candidate")
 	}
 	c.phases = map[string]bool{}
 	for _, p := range strings.Split(phases, ",") {

@@ -38,7 +38,7 @@ func phaseCompare(ctx context.Context, c config, bin, out string, rep *report, r
 		{Name: "miekg", Mode: "miekg", Chain: "bare", Addr: addr(3), Port: dnsPort, Members: c.members},
 	}
 	if c.candidate != "" {
-		specs = append(specs, serverSpec{Name: "candidate", Mode: "consulnode", Chain: "bare", Addr: addr(4), Port: dnsPort, Members: c.members, Bin: c.candidate})
+		specs = append(specs, serverSpec{Name: "candidate", Mode: "consulnode", Chain: "bare", Addr: addr(4), Port: dnsPort, Members: c.members, Bin: c.candidate, Env: c.candEnv})
 	}
 	progress(fmt.Sprintf("compare: %d members, %d rounds", c.members, c.rounds))
 	servers, queries, err := prepare(ctx, bin, out, specs, c.members)

@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 
 	"github.com/discod/discod/bench/internal/plot"
@@ -41,7 +42,7 @@ const shippedInstances = 10000
 // rendered agent Corefile for each agent, by name.
 func shippedSpecs(c config, corefiles map[string]string) []serverSpec {
 	m := c.members
-	return []serverSpec{
+	specs := []serverSpec{
 		{Name: "agent", Mode: "consulnode", Chain: "file", Addr: addr(40), Port: dnsPort, Members: m, Instances: shippedInstances,
 			Extra: []string{"-corefile", corefiles["agent"]}},
 		{Name: "agent-10", Mode: "consulnode", Chain: "file", Addr: addr(41), Port: dnsPort, Members: m, Instances: 10,
@@ -51,7 +52,20 @@ func shippedSpecs(c config, corefiles map[string]string) []serverSpec {
 		{Name: "miekg", Mode: "miekg", Chain: "bare", Addr: addr(44), Port: dnsPort, Members: m, Instances: 43},
 		{Name: "unbound", Mode: "unbound", Addr: addr(45), Port: dnsPort, Members: m, Instances: 43},
 	}
+	if c.candidate != "" {
+		specs = append(specs, serverSpec{Name: candidateAgent, Mode: "consulnode", Chain: "file", Addr: addr(46), Port: dnsPort, Members: m,
+			Instances: shippedInstances, Extra: []string{"-corefile", corefiles[candidateAgent]}, Bin: c.candidate, Env: c.candEnv})
+	}
+	return specs
 }
+
+// candidateAgent is the shipped phase's name for the -candidate build
+// running the agent's Corefile; it answers beside agent in the node and
+// service runs.
+const candidateAgent = "agent-candidate"
+
+// shippedAgentAddrs is where each agent of the shipped phase serves.
+var shippedAgentAddrs = map[string]byte{"agent": 40, "agent-10": 41, candidateAgent: 46}
 
 // shippedJobs are the runs of one round, in order.
 func shippedJobs(c config) []shippedJob {
@@ -62,14 +76,18 @@ func shippedJobs(c config) []shippedJob {
 	tcpL := maxL
 	tcpL.TCP = true
 	anchors := []string{"hosts", "miekg", "unbound"}
-	with := func(first ...string) []string { return append(first, anchors...) }
+	agents := []string{"agent"}
+	if c.candidate != "" {
+		agents = append(agents, candidateAgent)
+	}
+	with := func(first ...string) []string { return append(append(slices.Clone(agents), first...), anchors...) }
 	return []shippedJob{
-		{"node-max", "node", maxL, with("agent", "consulnode/bare")},
-		{"node-rate", "node", rateL, with("agent")},
-		{"svca-max", "web.service.consul A", maxL, with("agent", "agent-10")},
-		{"svca-rate", "web.service.consul A", rateL, with("agent")},
-		{"srv-max", "web.service.consul SRV", maxL, []string{"agent", "miekg", "unbound"}},
-		{"srv-rate", "web.service.consul SRV", rateL, []string{"agent", "miekg", "unbound"}},
+		{"node-max", "node", maxL, with("consulnode/bare")},
+		{"node-rate", "node", rateL, with()},
+		{"svca-max", "web.service.consul A", maxL, with("agent-10")},
+		{"svca-rate", "web.service.consul A", rateL, with()},
+		{"srv-max", "web.service.consul SRV", maxL, append(slices.Clone(agents), "miekg", "unbound")},
+		{"srv-rate", "web.service.consul SRV", rateL, append(slices.Clone(agents), "miekg", "unbound")},
 		{"big-udp-max", "big.service.consul A", maxL, []string{"agent", "miekg"}},
 		{"big-tcp-max", "big.service.consul A", tcpL, []string{"agent", "miekg"}},
 	}
@@ -102,7 +120,10 @@ func phaseShipped(ctx context.Context, c config, bin, out string, rep *report, r
 		return nil
 	}
 	corefiles := map[string]string{}
-	for name, last := range map[string]byte{"agent": 40, "agent-10": 41} {
+	for name, last := range shippedAgentAddrs {
+		if name == candidateAgent && c.candidate == "" {
+			continue
+		}
 		p, err := renderAgentCorefile(ctx, bin, out, name, addr(last).String())
 		if err != nil {
 			return err
@@ -247,6 +268,25 @@ func reportShipped(c config, jobs []shippedJob, all []sample, rep *report, res *
 	rep.Printf("Per-round ratios:\n\n")
 	rep.Table(ratioHeader, rrows)
 	res.Ratios = append(res.Ratios, ratios...)
+	if c.candidate != "" {
+		cand := []ratio{
+			within("node-max", candidateAgent, "hosts", mQPS),
+			within("node-max", candidateAgent, "hosts", mCPU),
+			within("node-rate", candidateAgent, "hosts", mP99),
+			within("node-max", candidateAgent, "agent", mQPS),
+			within("node-max", candidateAgent, "agent", mCPU),
+			within("node-rate", candidateAgent, "agent", mP99),
+			within("svca-max", candidateAgent, "agent", mQPS),
+			within("srv-max", candidateAgent, "agent", mQPS),
+		}
+		var crows [][]string
+		for _, r := range cand {
+			crows = append(crows, r.cells())
+		}
+		rep.Printf("The candidate build (`-candidate`, environment %q) running the agent's Corefile:\n\n", c.candEnv)
+		rep.Table(ratioHeader, crows)
+		res.Ratios = append(res.Ratios, cand...)
+	}
 	rep.Printf("Targets (issue #13):\n\n")
 	res.verdict(rep, "QPS agent/hosts, node A", ratios[0].Median, "≥ 0.97", ratios[0].Median >= 0.97)
 	res.verdict(rep, "CPU per query agent/hosts, node A", ratios[1].Median, "≤ 1.03", ratios[1].Median <= 1.03)
