@@ -37,7 +37,6 @@ func runHold(args []string) int {
 		return 2
 	}
 	var wakeups, errs atomic.Int64
-	conns := make([]net.Conn, 0, *n)
 	src := first
 	for i := range *n {
 		if i%*sources == 0 {
@@ -45,42 +44,55 @@ func runHold(args []string) int {
 		} else {
 			src = src.Next()
 		}
-		d := net.Dialer{LocalAddr: net.TCPAddrFromAddrPort(netip.AddrPortFrom(src, 0)), Timeout: 10 * time.Second}
+		d := &net.Dialer{LocalAddr: net.TCPAddrFromAddrPort(netip.AddrPortFrom(src, 0)), Timeout: 10 * time.Second}
 		c, err := d.Dial("tcp", *agent)
 		if err != nil {
 			fmt.Fprintf(os.Stderr, "dnsbench hold: connection %d from %s: %v\n", i, src, err)
 			return 1
 		}
-		conns = append(conns, c)
-		go holdOne(c, *agent, &wakeups, &errs)
+		go holdOne(c, d, *agent, &wakeups, &errs)
 	}
-	fmt.Printf("sent %d\n", len(conns))
+	fmt.Printf("sent %d\n", *n)
 	sc := bufio.NewScanner(os.Stdin)
 	for sc.Scan() && sc.Text() != "quit" {
 	}
+	// Exiting closes every connection.
 	fmt.Printf("wakeups %d errors %d\n", wakeups.Load(), errs.Load())
-	for _, c := range conns {
-		_ = c.Close()
-	}
 	return 0
 }
 
-// holdOne keeps one blocking read in flight on c until c fails. The
-// first read (index 1) answers at once with the current index; every
-// later answer is a wake-up.
-func holdOne(c net.Conn, host string, wakeups, errs *atomic.Int64) {
-	br := bufio.NewReader(c)
+// holdOne keeps one blocking read in flight, first on c, until the
+// process exits. The first read (index 1) answers at once with the
+// current index; every later answer is a wake-up. The agent answers a
+// woken read with "Connection: close" (httpapi's parked reads), so the
+// next read goes on a new connection from the same source, as an HTTP
+// client's would; a failed connection counts as an error and is redialled
+// after a second.
+func holdOne(c net.Conn, d *net.Dialer, host string, wakeups, errs *atomic.Int64) {
 	index := "1"
+	br := bufio.NewReader(c)
 	for first := true; ; first = false {
-		if _, err := fmt.Fprintf(c, "GET /v1/catalog/services?index=%s&wait=5m HTTP/1.1\r\nHost: %s\r\n\r\n", index, host); err != nil {
-			return
+		if c == nil {
+			var err error
+			if c, err = d.Dial("tcp", host); err != nil {
+				errs.Add(1)
+				time.Sleep(time.Second)
+				continue
+			}
+			br.Reset(c)
 		}
-		resp, err := http.ReadResponse(br, nil)
+		resp, err := holdRead(c, br, host, index)
 		if err != nil {
-			return
+			_ = c.Close()
+			c = nil
+			errs.Add(1)
+			time.Sleep(time.Second)
+			continue
 		}
-		_, _ = io.Copy(io.Discard, resp.Body)
-		_ = resp.Body.Close()
+		if resp.Close {
+			_ = c.Close()
+			c = nil
+		}
 		if resp.StatusCode != http.StatusOK {
 			errs.Add(1)
 			time.Sleep(time.Second) // as a client backs off; 429 is the agent's limit
@@ -93,4 +105,18 @@ func holdOne(c net.Conn, host string, wakeups, errs *atomic.Int64) {
 			index = idx
 		}
 	}
+}
+
+// holdRead sends one blocking read on c and reads its answer.
+func holdRead(c net.Conn, br *bufio.Reader, host, index string) (*http.Response, error) {
+	if _, err := fmt.Fprintf(c, "GET /v1/catalog/services?index=%s&wait=5m HTTP/1.1\r\nHost: %s\r\n\r\n", index, host); err != nil {
+		return nil, err
+	}
+	resp, err := http.ReadResponse(br, nil)
+	if err != nil {
+		return nil, err
+	}
+	_, _ = io.Copy(io.Discard, resp.Body)
+	_ = resp.Body.Close()
+	return resp, nil
 }
