@@ -68,6 +68,7 @@ type besideRun struct {
 	queries  string
 	samples  []sample
 	rows     []besideRow
+	warnings []string
 	progress func(string)
 }
 
@@ -110,7 +111,7 @@ func phaseBeside(ctx context.Context, c config, bin string, rep *report, res *re
 			}
 		}
 	}
-	reportBeside(c, r.samples, r.rows, rep, res)
+	reportBeside(c, r.samples, r.rows, r.warnings, rep, res)
 	if err != nil {
 		return fmt.Errorf("beside: %w", err)
 	}

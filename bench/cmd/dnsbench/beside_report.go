@@ -51,7 +51,7 @@ func rowMedian(rows []besideRow, scenario, row string, get func(besideRow) float
 }
 
 // reportBeside writes the beside phase's tables and ratios.
-func reportBeside(c config, samples []sample, rows []besideRow, rep *report, res *results) {
+func reportBeside(c config, samples []sample, rows []besideRow, warnings []string, rep *report, res *results) {
 	b := c.beside
 	if len(rows) == 0 {
 		return
@@ -103,5 +103,11 @@ func reportBeside(c config, samples []sample, rows []besideRow, rep *report, res
 	}
 	rep.Printf("Per-round ratios, loaded / quiet (no target: on two shared cores p99 moves ±50 %% a round):\n\n")
 	rep.Table(ratioHeader, rr)
+	for _, w := range warnings {
+		rep.Printf("- WARNING: %s\n", w)
+	}
+	if len(warnings) > 0 {
+		rep.Printf("\n")
+	}
 	rep.Printf("Deltas applied: records deltas from other agents the agent applied during the row (the cluster's changes reaching it); wake-ups: held reads answered because their result changed.\n\n")
 }

@@ -8,7 +8,6 @@ import (
 	"net/netip"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/discod/discod/membership"
@@ -52,12 +51,15 @@ func serveBeside(c config, in io.Reader, out io.Writer) (err error) {
 	}()
 	cnt := newCounters()
 	var agents []*svcAgent
+	// The cluster stops gracefully, one agent at a time, so that every
+	// leave is gossiped by agents still running and reaches the external
+	// agent (leaving all at once, many leave messages die with their
+	// senders, and the external agent must find the failures itself).
 	defer func() {
-		var wg sync.WaitGroup
 		for _, s := range agents {
-			wg.Go(s.shutdown)
+			_ = s.a.Leave()
+			s.shutdown()
 		}
-		wg.Wait()
 	}()
 	perAgent := max(1, c.catalog/n)
 	// Each agent registers its instances before it joins: the join's
