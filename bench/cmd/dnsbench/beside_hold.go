@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"context"
 	"flag"
 	"fmt"
 	"io"
@@ -50,7 +51,7 @@ func runHold(args []string) int {
 			fmt.Fprintf(os.Stderr, "dnsbench hold: connection %d from %s: %v\n", i, src, err)
 			return 1
 		}
-		go holdOne(c, d, *agent, &wakeups, &errs)
+		go holdOne(context.Background(), c, d, *agent, &wakeups, &errs)
 	}
 	fmt.Printf("sent %d\n", *n)
 	sc := bufio.NewScanner(os.Stdin)
@@ -61,41 +62,70 @@ func runHold(args []string) int {
 	return 0
 }
 
-// holdOne keeps one blocking read in flight, first on c, until the
-// process exits. The first read (index 1) answers at once with the
-// current index; every later answer is a wake-up. The agent answers a
-// woken read with "Connection: close" (httpapi's parked reads), so the
-// next read goes on a new connection from the same source, as an HTTP
-// client's would; a failed connection counts as an error and is redialled
-// after a second.
-func holdOne(c net.Conn, d *net.Dialer, host string, wakeups, errs *atomic.Int64) {
+// holdOne keeps one blocking read in flight, first on c, until ctx ends
+// (the holder process: until it exits). The first read (index 1) answers
+// at once with the current index; every later answer is a wake-up. The
+// agent answers a woken read with "Connection: close" (httpapi's parked
+// reads), so the next read goes on a new connection from the same
+// source, as an HTTP client's would; a failed connection counts as an
+// error and is redialled after a second.
+func holdOne(ctx context.Context, c net.Conn, d *net.Dialer, host string, wakeups, errs *atomic.Int64) {
 	index := "1"
 	br := bufio.NewReader(c)
-	for first := true; ; first = false {
+	c0 := c
+	unwatch := context.AfterFunc(ctx, func() { _ = c0.Close() })
+	drop := func() {
+		unwatch()
+		_ = c.Close()
+		c = nil
+	}
+	pause := func() bool {
+		select {
+		case <-ctx.Done():
+			return false
+		case <-time.After(time.Second):
+			return true
+		}
+	}
+	defer func() {
+		if c != nil {
+			drop()
+		}
+	}()
+	for first := true; ctx.Err() == nil; first = false {
 		if c == nil {
-			var err error
-			if c, err = d.Dial("tcp", host); err != nil {
+			nc, err := d.DialContext(ctx, "tcp", host)
+			if err != nil {
 				errs.Add(1)
-				time.Sleep(time.Second)
+				if !pause() {
+					return
+				}
 				continue
 			}
+			c = nc
 			br.Reset(c)
+			unwatch = context.AfterFunc(ctx, func() { _ = nc.Close() })
 		}
 		resp, err := holdRead(c, br, host, index)
 		if err != nil {
-			_ = c.Close()
-			c = nil
+			drop()
+			if ctx.Err() != nil {
+				return
+			}
 			errs.Add(1)
-			time.Sleep(time.Second)
+			if !pause() {
+				return
+			}
 			continue
 		}
 		if resp.Close {
-			_ = c.Close()
-			c = nil
+			drop()
 		}
 		if resp.StatusCode != http.StatusOK {
 			errs.Add(1)
-			time.Sleep(time.Second) // as a client backs off; 429 is the agent's limit
+			if !pause() { // as a client backs off; 429 is the agent's limit
+				return
+			}
 			continue
 		}
 		if !first {
