@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # bench/run.sh — discod's benchmark kit in one command (see bench/README.md).
 #
-#   bench/run.sh              full run (~35 min): DNS kit, members chart to
+#   bench/run.sh              full run (~35 min, plus the beside phase): DNS kit
+#                             (with DNS beside the catalog at scale), members chart to
 #                             docs/perf-members.png, gossip at scale + simulator,
 #                             services spreading at scale + model;
 #                             results in bench/results/
