@@ -10,8 +10,12 @@ import (
 	"net/http"
 	"net/netip"
 	"os"
+	"slices"
+	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/discod/discod/bench/internal/stats"
 )
 
 // runHold is `dnsbench hold`, the blocked scenario's client, a process
@@ -21,7 +25,10 @@ import (
 // of /v1/catalog/services in flight, re-issued with the answer's
 // X-Consul-Index after every wake-up, as Consul's clients do. It prints
 // "sent N" once every connection has sent its first read, and on "quit"
-// (or end of input) "wakeups W errors E" and exits. Go raises the soft
+// (or end of input) "wakeups W errors E changes C spread_p50_ms X
+// spread_max_ms Y" and exits: C changes woke at least half the reads, and
+// the spread of one is the time from its first woken read's answer to its
+// last one's (how long the agent takes to wake them all). Go raises the soft
 // open-file limit to the hard one at start.
 func runHold(args []string) int {
 	fs := flag.NewFlagSet("dnsbench hold", flag.ContinueOnError)
@@ -37,7 +44,8 @@ func runHold(args []string) int {
 		fmt.Fprintf(os.Stderr, "dnsbench hold: need -agent host:port, -n ≥ 1, -sources ≥ 1 and an IPv4 -from (got %q)\n", *from)
 		return 2
 	}
-	var wakeups, errs atomic.Int64
+	var errs atomic.Int64
+	wakes := newWakeLog()
 	src := first
 	for i := range *n {
 		if i%*sources == 0 {
@@ -51,14 +59,19 @@ func runHold(args []string) int {
 			fmt.Fprintf(os.Stderr, "dnsbench hold: connection %d from %s: %v\n", i, src, err)
 			return 1
 		}
-		go holdOne(context.Background(), c, d, *agent, &wakeups, &errs)
+		go holdOne(context.Background(), c, d, *agent, wakes, &errs)
 	}
 	fmt.Printf("sent %d\n", *n)
 	sc := bufio.NewScanner(os.Stdin)
 	for sc.Scan() && sc.Text() != "quit" {
 	}
 	// Exiting closes every connection.
-	fmt.Printf("wakeups %d errors %d\n", wakeups.Load(), errs.Load())
+	sp := wakes.spreads(*n / 2)
+	p50, top := 0.0, 0.0
+	if len(sp) > 0 {
+		p50, top = stats.Median(sp), sp[len(sp)-1]
+	}
+	fmt.Printf("wakeups %d errors %d changes %d spread_p50_ms %.1f spread_max_ms %.1f\n", wakes.count(), errs.Load(), len(sp), p50, top)
 	return 0
 }
 
@@ -69,7 +82,7 @@ func runHold(args []string) int {
 // reads), so the next read goes on a new connection from the same
 // source, as an HTTP client's would; a failed connection counts as an
 // error and is redialled after a second.
-func holdOne(ctx context.Context, c net.Conn, d *net.Dialer, host string, wakeups, errs *atomic.Int64) {
+func holdOne(ctx context.Context, c net.Conn, d *net.Dialer, host string, wakes *wakeLog, errs *atomic.Int64) {
 	index := "1"
 	br := bufio.NewReader(c)
 	c0 := c
@@ -128,10 +141,11 @@ func holdOne(ctx context.Context, c net.Conn, d *net.Dialer, host string, wakeup
 			}
 			continue
 		}
+		idx := resp.Header.Get("X-Consul-Index")
 		if !first {
-			wakeups.Add(1)
+			wakes.add(idx, time.Now())
 		}
-		if idx := resp.Header.Get("X-Consul-Index"); idx != "" {
+		if idx != "" {
 			index = idx
 		}
 	}
@@ -149,4 +163,59 @@ func holdRead(c net.Conn, br *bufio.Reader, host, index string) (*http.Response,
 	_, _ = io.Copy(io.Discard, resp.Body)
 	_ = resp.Body.Close()
 	return resp, nil
+}
+
+// wakeLog records when held reads woke, by the index they woke to.
+type wakeLog struct {
+	mu      sync.Mutex
+	byIndex map[string]*wakeSpan
+	n       int
+}
+
+// wakeSpan is the reads that woke to one index.
+type wakeSpan struct {
+	first, last time.Time
+	n           int
+}
+
+func newWakeLog() *wakeLog { return &wakeLog{byIndex: map[string]*wakeSpan{}} }
+
+func (w *wakeLog) add(index string, at time.Time) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.n++
+	s := w.byIndex[index]
+	if s == nil {
+		w.byIndex[index] = &wakeSpan{first: at, last: at, n: 1}
+		return
+	}
+	s.n++
+	if at.Before(s.first) {
+		s.first = at
+	}
+	if at.After(s.last) {
+		s.last = at
+	}
+}
+
+// count is every wake-up recorded.
+func (w *wakeLog) count() int {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.n
+}
+
+// spreads returns, for every index at least least reads woke to, the
+// time from the first of them to the last in milliseconds, sorted.
+func (w *wakeLog) spreads(least int) []float64 {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	var out []float64
+	for _, s := range w.byIndex {
+		if s.n >= max(1, least) {
+			out = append(out, float64(s.last.Sub(s.first))/float64(time.Millisecond))
+		}
+	}
+	slices.Sort(out)
+	return out
 }

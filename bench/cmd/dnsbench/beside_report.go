@@ -89,6 +89,17 @@ func reportBeside(c config, samples []sample, rows []besideRow, warnings []strin
 	rep.Printf("Medians over rounds:\n\n")
 	rep.Table([]string{"scenario", "row", "QPS", "CPU µs/query", "p99 µs", "agent CPU ms/s without DNS", "RSS MiB", "instances", "reads held",
 		"wake-ups/s", "deltas applied", "changes published", "check runs/s"}, tab)
+	if _, ok := byScen["blocked"]; ok && b.blocked > 0 {
+		rss := func(row string) float64 {
+			return rowMedian(rows, "blocked", row, func(r besideRow) float64 { return r.RSSMiB })
+		}
+		extra := func(k string) float64 {
+			return rowMedian(rows, "blocked", "loaded", func(r besideRow) float64 { return r.Extra[k] })
+		}
+		rep.Printf("blocked: the agent's RSS grows by %.1f KiB per held read (loaded − quiet, medians); each change woke every read in %.1f ms "+
+			"(first to last answer the holder saw, median over the changes of a row, median over rounds; the slowest %.1f ms), %.0f changes a row; the holder saw %.0f errors.\n\n",
+			(rss("loaded")-rss("quiet"))*1024/float64(b.blocked), extra("all_woken_p50_ms"), extra("all_woken_max_ms"), extra("storms"), extra("holder_errors"))
+	}
 	var rr [][]string
 	for _, sc := range order {
 		for _, row := range byScen[sc] {

@@ -115,11 +115,29 @@ func (r *besideRun) scenBlocked(ctx context.Context) error {
 			return fmt.Errorf("blocked: %w", err)
 		}
 		r.progress(fmt.Sprintf("  holder: %s", wakeups))
+		if err := r.noteHolder(wakeups); err != nil {
+			return fmt.Errorf("blocked: %w", err)
+		}
 		if _, err := r.agent.waitMetric(ctx, 30*time.Second, "the held reads gone", func(m promMetrics) bool {
 			return m.sum("discod_http_blocked_requests") == 0
 		}); err != nil {
 			return fmt.Errorf("blocked: %w", err)
 		}
+	}
+	return nil
+}
+
+// noteHolder puts the holder's closing line into the extra figures of
+// the last row measured, the loaded one.
+func (r *besideRun) noteHolder(line string) error {
+	var w, e, ch int
+	var p50, top float64
+	if _, err := fmt.Sscanf(line, "wakeups %d errors %d changes %d spread_p50_ms %g spread_max_ms %g", &w, &e, &ch, &p50, &top); err != nil {
+		return fmt.Errorf("holder: %q: %w", line, err)
+	}
+	if len(r.rows) > 0 {
+		r.rows[len(r.rows)-1].Extra = map[string]float64{"holder_wakeups": float64(w), "holder_errors": float64(e),
+			"storms": float64(ch), "all_woken_p50_ms": p50, "all_woken_max_ms": top}
 	}
 	return nil
 }

@@ -184,12 +184,13 @@ func TestHoldOne(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var wakeups, errs atomic.Int64
+	var errs atomic.Int64
+	wakes := newWakeLog()
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		holdOne(ctx, c, d, ln.Addr().String(), &wakeups, &errs)
+		holdOne(ctx, c, d, ln.Addr().String(), wakes, &errs)
 	}()
 	defer func() {
 		cancel()
@@ -200,7 +201,7 @@ func TestHoldOne(t *testing.T) {
 		deadline := time.Now().Add(10 * time.Second)
 		for !cond() {
 			if time.Now().After(deadline) {
-				t.Fatalf("%s: not after 10 s (wakeups %d, errors %d, held %d)", what, wakeups.Load(), errs.Load(), held.Load())
+				t.Fatalf("%s: not after 10 s (wakeups %d, errors %d, held %d)", what, wakes.count(), errs.Load(), held.Load())
 			}
 			time.Sleep(5 * time.Millisecond)
 		}
@@ -208,7 +209,7 @@ func TestHoldOne(t *testing.T) {
 	for i := int64(1); i <= 3; i++ {
 		waitFor(fmt.Sprintf("read %d held", i), func() bool { return held.Load() == i })
 		wake <- struct{}{}
-		waitFor(fmt.Sprintf("wake-up %d", i), func() bool { return wakeups.Load() == i })
+		waitFor(fmt.Sprintf("wake-up %d", i), func() bool { return int64(wakes.count()) == i })
 	}
 	if errs.Load() != 0 {
 		t.Errorf("errors = %d; want 0", errs.Load())
@@ -216,4 +217,22 @@ func TestHoldOne(t *testing.T) {
 	// A server that goes away is an error, and the holder keeps trying.
 	_ = srv.Close()
 	waitFor("the failure seen", func() bool { return errs.Load() > 0 })
+}
+
+func TestWakeLog(t *testing.T) {
+	w := newWakeLog()
+	t0 := time.Unix(1000, 0)
+	w.add("7", t0.Add(30*time.Millisecond))
+	w.add("7", t0)
+	w.add("7", t0.Add(10*time.Millisecond))
+	w.add("8", t0.Add(time.Second))
+	if w.count() != 4 {
+		t.Errorf("count = %d; want 4", w.count())
+	}
+	if got := fmt.Sprint(w.spreads(2)); got != "[30]" {
+		t.Errorf("spreads(2) = %s; want [30] (index 8 woke one read)", got)
+	}
+	if got := fmt.Sprint(w.spreads(0)); got != "[0 30]" {
+		t.Errorf("spreads(0) = %s; want [0 30]", got)
+	}
 }
