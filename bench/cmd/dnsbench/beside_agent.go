@@ -28,6 +28,11 @@ var (
 	besideHoldFrom   = netip.AddrFrom4([4]byte{127, 0, 11, 10}) // the holder's first source address
 )
 
+// besideHoldSources is how many source addresses the holder uses
+// (127.0.11.10–59): every wake-up costs a new connection (the agent
+// closes a woken read's), 10,000 a second at full size.
+const besideHoldSources = 50
+
 const (
 	besideNode    = "beside" // the agent's node name
 	besideService = "beside" // a service the agent owns in every round

@@ -310,7 +310,7 @@ type holder struct{ ch *child }
 
 func startHolder(ctx context.Context, self string, n int) (*holder, error) {
 	ch, err := startChild("holder", self, "hold", "-agent", net.JoinHostPort(besideAgentAddr.String(), strconv.Itoa(besideHTTP)),
-		"-n", strconv.Itoa(n), "-from", besideHoldFrom.String())
+		"-n", strconv.Itoa(n), "-from", besideHoldFrom.String(), "-sources", strconv.Itoa(besideHoldSources))
 	if err != nil {
 		return nil, err
 	}

@@ -22,6 +22,8 @@
 //	go run ./bench/cmd/dnsbench -short     # CI smoke run, about a minute
 //
 // Without dnsperf it skips with a message, or fails when CI=true.
+// `dnsbench hold` is the beside phase's holder of blocking HTTP reads, a
+// process of its own (beside_hold.go).
 package main
 
 import (
