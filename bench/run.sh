@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # bench/run.sh — discod's benchmark kit in one command (see bench/README.md).
 #
-#   bench/run.sh              full run (~35 min): DNS kit, members chart to
+#   bench/run.sh              full run (~35 min, plus the beside phase): DNS kit
+#                             (with DNS beside the catalog at scale), members chart to
 #                             docs/perf-members.png, gossip at scale + simulator,
 #                             services spreading at scale + model;
 #                             results in bench/results/
@@ -11,6 +12,9 @@
 #                             gossipbench
 #   bench/run.sh -services-only … only the services mode (gossipbench
 #                             -services); remaining flags go to it
+#   bench/run.sh -beside-only … only DNS beside the catalog at scale
+#                             (dnsbench -phases beside); remaining flags go
+#                             to dnsbench
 #
 # Without dnsperf (Debian package dnsperf) the DNS kit cannot run: it is
 # skipped with a message, or fails when CI=true.
@@ -18,6 +22,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 short=()
+beside_only=0
 dns=1
 gossip=1
 services=1
@@ -28,6 +33,7 @@ for a in "$@"; do
     -dns-only) gossip=0; services=0 ;;
     -gossip-only) dns=0; services=0 ;;
     -services-only) dns=0; gossip=0 ;;
+    -beside-only) gossip=0; services=0; beside_only=1 ;;
     *) args+=("$a") ;;
   esac
 done
@@ -66,11 +72,20 @@ if [ "${#args[@]}" -gt 0 ]; then
     100) dns_args=("${args[@]}") ;;
     010) gossip_args=("${args[@]}") ;;
     001) services_args=("${args[@]}") ;;
-    *) echo "bench/run.sh: extra flags need -dns-only, -gossip-only or -services-only" >&2; exit 2 ;;
+    *) echo "bench/run.sh: extra flags need -dns-only, -beside-only, -gossip-only or -services-only" >&2; exit 2 ;;
   esac
 fi
 
+if [ "$beside_only" = 1 ]; then
+  # The beside phase alone (DNS beside the catalog at scale); its own
+  # results directory in the full run.
+  if [ "${#short[@]}" -eq 0 ]; then
+    dns_out=(-out bench/results/beside)
+  fi
+  dns_args=(-phases beside "${dns_args[@]}")
+fi
 if [ "$dns" = 1 ]; then
+  # Explicit flags after the defaults win (the flag package keeps the last).
   "$bin/dnsbench" "${short[@]}" -bin "$bin" "${dns_out[@]}" "${dns_args[@]}"
 fi
 if [ "$gossip" = 1 ]; then

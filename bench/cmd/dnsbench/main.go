@@ -22,6 +22,8 @@
 //	go run ./bench/cmd/dnsbench -short     # CI smoke run, about a minute
 //
 // Without dnsperf it skips with a message, or fails when CI=true.
+// `dnsbench hold` is the beside phase's holder of blocking HTTP reads, a
+// process of its own (beside_hold.go).
 package main
 
 import (
@@ -72,6 +74,7 @@ type config struct {
 	candidate   string
 	candEnv     []string
 	servicesPNG string
+	beside      besideConfig
 }
 
 func parseConfig(args []string) (config, error) {
@@ -79,7 +82,7 @@ func parseConfig(args []string) (config, error) {
 	var c config
 	var phases, sweep string
 	fs.BoolVar(&c.short, "short", false, "smoke run for CI: 1 round, short runs, small sweep (about a minute)")
-	fs.StringVar(&phases, "phases", "compare,shipped,chains,tail,sweep,startup", "phases to run, comma-separated: compare, shipped, chains, tail, sweep, startup")
+	fs.StringVar(&phases, "phases", "compare,shipped,chains,tail,sweep,startup,beside", "phases to run, comma-separated: compare, shipped, chains, tail, sweep, startup, beside")
 	fs.IntVar(&c.rounds, "rounds", 5, "interleaved rounds in the compare phase")
 	fs.IntVar(&c.chainRounds, "chain-rounds", 3, "interleaved rounds in the chains phase")
 	fs.IntVar(&c.sweepRounds, "sweep-rounds", 3, "interleaved rounds per member count in the sweep phase")
@@ -103,6 +106,8 @@ func parseConfig(args []string) (config, error) {
 	fs.StringVar(&c.candidate, "candidate", "", "directory with a benchserver built from a changed tree (go build -o DIR/ ./bench/cmd/benchserver there): the compare phase runs it as a fourth server, \"candidate\", and the shipped phase as \"agent-candidate\" (the agent's Corefile), interleaved with the others (default: none)")
 	var candEnv string
 	fs.StringVar(&candEnv, "candidate-env", "", "comma-separated KEY=VALUE pairs set in the candidate's environment (an experiment's knobs)")
+	var besideSizes, besideScen string
+	besideFlags(fs, &c.beside, &besideSizes, &besideScen)
 	if err := fs.Parse(args); err != nil {
 		return c, err
 	}
@@ -126,6 +131,7 @@ func parseConfig(args []string) (config, error) {
 		def("sweep-duration", func() { c.sweepDur = time.Second })
 		def("sweep", func() { sweep = "100,1000" })
 		def("startups", func() { c.startups = 3 })
+		besideShort(&c.beside, def, &besideSizes)
 	}
 	for _, kv := range strings.Split(candEnv, ",") {
 		if kv = strings.TrimSpace(kv); kv == "" {
@@ -143,11 +149,11 @@ func parseConfig(args []string) (config, error) {
 	for _, p := range strings.Split(phases, ",") {
 		p = strings.TrimSpace(p)
 		switch p {
-		case "compare", "shipped", "chains", "tail", "sweep", "startup":
+		case "compare", "shipped", "chains", "tail", "sweep", "startup", "beside":
 			c.phases[p] = true
 		case "":
 		default:
-			return c, fmt.Errorf("-phases: unknown phase %q (use compare, shipped, chains, tail, sweep, startup)", p)
+			return c, fmt.Errorf("-phases: unknown phase %q (use compare, shipped, chains, tail, sweep, startup, beside)", p)
 		}
 	}
 	for _, s := range strings.Split(sweep, ",") {
@@ -165,6 +171,9 @@ func parseConfig(args []string) (config, error) {
 	if c.rounds < 1 || c.chainRounds < 1 || c.sweepRounds < 1 || c.tailRounds < 1 {
 		return c, errors.New("rounds must be at least 1")
 	}
+	if err := c.beside.finish(besideSizes, besideScen); err != nil {
+		return c, err
+	}
 	c.maxLoad.Kind = "max"
 	c.rateLoad = load{Kind: "rate", Clients: 4, Threads: 2, QPS: c.rate, Verbose: true}
 	return c, nil
@@ -177,6 +186,9 @@ const dnsPort = 8653
 func addr(last byte) netip.Addr { return netip.AddrFrom4([4]byte{127, 0, 9, last}) }
 
 func run(args []string) int {
+	if len(args) > 0 && args[0] == "hold" {
+		return runHold(args[1:])
+	}
 	c, err := parseConfig(args)
 	if errors.Is(err, flag.ErrHelp) {
 		return 0
@@ -210,6 +222,7 @@ type results struct {
 	Samples  []sample        `json:"samples"`
 	Ratios   []ratio         `json:"ratios"`
 	Startup  *startupResult  `json:"startup,omitempty"`
+	Beside   []besideRow     `json:"beside,omitempty"`
 	Targets  []targetVerdict `json:"targets"`
 	Duration float64         `json:"duration_s"`
 }
@@ -229,7 +242,7 @@ func runPhases(ctx context.Context, c config) error {
 	bin := c.bin
 	if bin == "" {
 		bin = filepath.Join(out, "bin")
-		fmt.Printf("building benchserver and discod into %s ...\n", bin)
+		fmt.Printf("building benchserver, discod and gossipbench into %s ...\n", bin)
 		if err := buildBinaries(ctx, bin); err != nil {
 			return err
 		}
@@ -270,6 +283,9 @@ func runPhases(ctx context.Context, c config) error {
 	if err == nil && c.phases["startup"] {
 		err = errors.Join(err, phaseStartup(ctx, c, bin, rep, res, progress))
 	}
+	if err == nil && c.phases["beside"] {
+		err = errors.Join(err, phaseBeside(ctx, c, bin, rep, res, progress))
+	}
 	res.Duration = time.Since(start).Seconds()
 	rep.Printf("Total run time %.0f s.\n", res.Duration)
 	if werr := writeResults(out, rep, res); werr != nil {
@@ -303,6 +319,7 @@ func buildBinaries(ctx context.Context, dir string) error {
 	for _, b := range []struct{ name, pkg string }{
 		{"benchserver", "./bench/cmd/benchserver"},
 		{"discod", "./cmd/discod"},
+		{"gossipbench", "./bench/cmd/gossipbench"},
 	} {
 		cmd := exec.CommandContext(ctx, "go", "build", "-o", filepath.Join(dir, b.name), b.pkg)
 		cmd.Dir = root

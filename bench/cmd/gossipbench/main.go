@@ -75,6 +75,9 @@ type config struct {
 	pullTrials int
 	calib      string
 	modelSizes []int
+
+	// The beside mode (beside.go): serve one cluster for dnsbench.
+	serveBeside string
 }
 
 func parseConfig(args []string) (config, error) {
@@ -100,6 +103,7 @@ func parseConfig(args []string) (config, error) {
 	fs.IntVar(&c.pullTrials, "pull-trials", 20, "services mode: gap repairs (an agent that lost an owner's records pulls them at its next change)")
 	fs.StringVar(&c.calib, "calibration", "", "services mode: run only the model with this calibration (hop=3ms,jitter=10ms,send=60us,recv=250us,set=27us,delta=96,digest=16,from=50, as services.md's calibration table)")
 	var modelSizes string
+	fs.StringVar(&c.serveBeside, "serve-beside", "", "beside mode, driven by dnsbench's beside phase: start -sizes (first size) agents on 127.0.11.128 upwards holding -catalog instances, join this external agent (host:port), then take commands on standard input (deploy RATE, stop, quit)")
 	fs.StringVar(&modelSizes, "model-sizes", "16,50,64,128,1000", "services mode: cluster sizes to model (bench/internal/spreadsim)")
 	if err := fs.Parse(args); err != nil {
 		return c, err
@@ -207,6 +211,13 @@ func run(args []string) int {
 	if _, err := metrics.NewGlobal(mc, sink); err != nil {
 		fmt.Fprintf(os.Stderr, "gossipbench: metrics sink: %v\n", err)
 		return 1
+	}
+	if c.serveBeside != "" {
+		if err := serveBeside(c, os.Stdin, os.Stdout); err != nil {
+			fmt.Fprintf(os.Stderr, "gossipbench: beside: %v\n", err)
+			return 1
+		}
+		return 0
 	}
 	out := c.out
 	if out == "" {

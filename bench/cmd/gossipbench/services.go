@@ -35,9 +35,15 @@ type svcAgent struct {
 }
 
 func newSvcAgent(i int, cnt *counters) (*svcAgent, error) {
+	return newSvcAgentAt(i, nodeAddr(i), cnt)
+}
+
+// newSvcAgentAt is newSvcAgent bound to addr (the port is the kernel's
+// choice).
+func newSvcAgentAt(i int, addr netip.Addr, cnt *counters) (*svcAgent, error) {
 	mc := membership.DefaultConfig()
 	mc.NodeName = nodeName(i)
-	mc.BindAddr = nodeAddr(i)
+	mc.BindAddr = addr
 	mc.BindPort = 0
 	mc.Profile = "lan"
 	mc.LeaveTimeout = 10 * time.Second

@@ -45,3 +45,33 @@ func parseStat(b []byte) (user, system time.Duration, err error) {
 	}
 	return time.Duration(u) * ClockTick, time.Duration(s) * ClockTick, nil
 }
+
+// RSS returns the resident set size of process pid in bytes (VmRSS in
+// /proc/<pid>/status).
+func RSS(pid int) (uint64, error) {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/status")
+	if err != nil {
+		return 0, fmt.Errorf("read memory of pid %d: %w", pid, err)
+	}
+	return parseRSS(b)
+}
+
+// parseRSS reads the "VmRSS:  1234 kB" line of /proc/<pid>/status.
+func parseRSS(b []byte) (uint64, error) {
+	for line := range bytes.Lines(b) {
+		rest, ok := bytes.CutPrefix(line, []byte("VmRSS:"))
+		if !ok {
+			continue
+		}
+		f := bytes.Fields(rest)
+		if len(f) != 2 || string(f[1]) != "kB" {
+			return 0, fmt.Errorf("parse /proc status: VmRSS line %q is not \"N kB\"", bytes.TrimSpace(line))
+		}
+		kb, err := strconv.ParseUint(string(f[0]), 10, 64)
+		if err != nil {
+			return 0, fmt.Errorf("parse /proc status: VmRSS %q is not a number", f[0])
+		}
+		return kb * 1024, nil
+	}
+	return 0, fmt.Errorf("parse /proc status: no VmRSS line")
+}
