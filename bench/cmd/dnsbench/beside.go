@@ -15,7 +15,7 @@ import (
 // Corefile, as users run it) beside the catalog-at-scale loads of issue
 // #13, as ratios to quiet rounds on the same agent in the same run:
 //
-//   - checks: -beside-checks services, each with an HTTP check (10 s
+//   - checks: -beside-checks HTTP checks, two to a service (10 s
 //     interval, as BenchmarkHTTPChecks1000), registered through the
 //     agent's HTTP API against an HTTP server this process runs on
 //     127.0.11.2; quiet = deregistered;

@@ -32,7 +32,7 @@ func besideFlags(fs *flag.FlagSet, b *besideConfig, sizes, scenarios *string) {
 	fs.DurationVar(&b.duration, "beside-duration", 5*time.Second, "beside phase: length of one dnsperf run")
 	fs.DurationVar(&b.idle, "beside-idle", 3*time.Second, "beside phase: window, before the DNS runs of each row, in which the agent's CPU is read under the scenario's load alone")
 	fs.IntVar(&b.rate, "beside-rate", 10000, "beside phase: offered rate (queries/s) of the p99 runs; the loaded agent shares 2 cores with its load")
-	fs.IntVar(&b.checks, "beside-checks", 1000, "beside phase, checks scenario: services with one HTTP check each (10 s interval, as BenchmarkHTTPChecks1000)")
+	fs.IntVar(&b.checks, "beside-checks", 1000, "beside phase, checks scenario: HTTP checks, two to a service (10 s interval, as BenchmarkHTTPChecks1000)")
 	fs.IntVar(&b.blocked, "beside-blocked", 10000, "beside phase, blocked scenario: blocking HTTP reads held on the agent, woken by a catalog change every second")
 	fs.StringVar(sizes, "beside-sizes", "16,64,128", "beside phase, gossip scenario: cluster sizes the agent joins")
 	fs.IntVar(&b.catalog, "beside-catalog", 10000, "beside phase, gossip scenario: service instances in the cluster's catalog")

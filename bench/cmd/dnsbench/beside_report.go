@@ -60,7 +60,7 @@ func reportBeside(c config, samples []sample, rows []besideRow, warnings []strin
 	rep.Printf("One `discod agent -node %s -bind %s -client %s` (DNS on 8600); queries alternate `%s.node.consul A` and `%s.service.consul A` (its own node and service). "+
 		"Each row: the load alone for %s (the agent's CPU under it, without DNS), then saturation (`dnsperf -c %d -T %d -q %d`) and p99 at %d q/s (`-Q %d -c %d -T %d -v`; "+
 		"below the kit's 20 k q/s, so that the loaded agent, sharing the cores with its load and dnsperf, can hold it). "+
-		"checks: %d services with an HTTP check each, every %s, against an HTTP server on %s; quiet = deregistered. "+
+		"checks: %d HTTP checks, two to a service, every %s, against an HTTP server on %s; quiet = deregistered. "+
 		"blocked: %d blocking reads of `/v1/catalog/services?index=N&wait=5m` held by a separate process (`dnsbench hold`), re-issued after each wake-up, and a service registered or deregistered every second; quiet = none held. "+
 		"gossip-N: a services-mode cluster of N agents (`gossipbench -serve-beside`, its own process) holding %d instances joins the agent; rest, then a rolling deploy at %.0f changes/s; quiet = the cluster stopped (round 1: before the agent ever joined).\n\n",
 		besideNode, besideAgentAddr, besideAgentAddr, besideNode, besideService, b.idle,

@@ -23,8 +23,17 @@ import (
 // BenchmarkHTTPChecks1000 (checks/bench_test.go) uses.
 const besideCheckInterval = 10 * time.Second
 
+// besideChecksPerService is how many of the checks scenario's HTTP checks
+// one service carries: the agent holds at most local.DefaultMaxServices
+// services (its own "beside" service among them) and twice as many checks,
+// so 1,000 checks are 500 services of two.
+const besideChecksPerService = 2
+
+// checkServices is how many services carry n checks.
+func checkServices(n int) int { return (n + besideChecksPerService - 1) / besideChecksPerService }
+
 // scenChecks runs the checks scenario: quiet = no checks, loaded =
-// b.checks services with an HTTP check each, registered and running.
+// b.checks HTTP checks, two to a service, registered and running.
 func (r *besideRun) scenChecks(ctx context.Context) error {
 	b := r.c.beside
 	target, err := startCheckTarget()
@@ -43,10 +52,12 @@ func (r *besideRun) scenChecks(ctx context.Context) error {
 			return err
 		}
 		runs0 := m0.sum("discod_check_runs_total")
-		for i := range b.checks {
+		for i := range checkServices(b.checks) {
 			id := "chk-" + strconv.Itoa(i)
-			def := &servicedef.Service{ID: id, Name: "chk" + strconv.Itoa(i%20), Port: 8080,
-				Checks: []servicedef.Check{{Name: "HTTP health", HTTP: url, Interval: besideCheckInterval, Timeout: time.Second}}}
+			def := &servicedef.Service{ID: id, Name: "chk" + strconv.Itoa(i%20), Port: 8080}
+			for k := range min(besideChecksPerService, b.checks-i*besideChecksPerService) {
+				def.Checks = append(def.Checks, servicedef.Check{Name: "HTTP health " + strconv.Itoa(k+1), HTTP: url, Interval: besideCheckInterval, Timeout: time.Second})
+			}
 			if err := r.agent.api.ServiceRegister(ctx, def); err != nil {
 				return fmt.Errorf("checks: register %s: %w", id, err)
 			}
@@ -60,7 +71,7 @@ func (r *besideRun) scenChecks(ctx context.Context) error {
 		if _, err := r.measureRow(ctx, "checks", "loaded", round); err != nil {
 			return err
 		}
-		for i := range b.checks {
+		for i := range checkServices(b.checks) {
 			id := "chk-" + strconv.Itoa(i)
 			if err := r.agent.api.ServiceDeregister(ctx, id); err != nil {
 				return fmt.Errorf("checks: deregister %s: %w", id, err)
