@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"net/http"
+	"runtime"
 	"strconv"
 	"sync/atomic"
 	"time"
@@ -178,6 +179,13 @@ func (b *blocker) run(ctx context.Context, minIndex uint64, wait time.Duration, 
 		ws.Close()
 		if woken {
 			b.stats.wakeups.Add(1)
+			// A change wakes every reader of its result at once, and each
+			// then computes (or takes) its answer and writes it. Yielding
+			// first moves the woken readers behind work already queued —
+			// DNS queries, each on a goroutine of its own — so that
+			// thousands of wake-ups delay a DNS answer by the readers'
+			// turns at the scheduler, not by all of their writes.
+			runtime.Gosched()
 		}
 		// Most wake-ups pass the index: check without registering a watch
 		// set (a store-wide lock) and register one only to wait again.

@@ -425,7 +425,10 @@ func (r *besideRun) gossipRound(ctx context.Context, name, join string, n, round
 	if _, err := ch.expect(ctx, "bye", 60*time.Second); err != nil {
 		return err
 	}
-	if err := ch.wait(60 * time.Second); err != nil {
+	// The cluster leaves a group of agents at a time (gossipbench's
+	// besideLeaveGroup), each leave taking up to about a second on a busy
+	// machine.
+	if err := ch.wait(60*time.Second + time.Duration(n)*time.Second); err != nil {
 		return err
 	}
 	// The cluster left: wait until the agent counts itself alone (its
