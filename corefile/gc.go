@@ -67,7 +67,7 @@ var gcTuning struct {
 	set  bool // Start set a target and Stop has not put prev back
 	prev int
 	cur  int           // the target set last
-	stop chan struct{} // closed by untuneGC: ends followHeap
+	stop chan struct{} // closed by untuneGC: ends the follower (every)
 }
 
 // WithoutGCTuning starts CoreDNS without changing the garbage collector's
@@ -89,37 +89,19 @@ func tuneGC() {
 	gcTuning.cur = gcPercentFor(liveHeap())
 	gcTuning.prev = debug.SetGCPercent(gcTuning.cur)
 	gcTuning.set = true
-	gcTuning.stop = make(chan struct{})
-	go followHeap(gcTuning.stop)
+	stop := make(chan struct{})
+	gcTuning.stop = stop
+	go every(gcFollowEvery, stop, func() { fitGC(stop) })
 }
 
-// followHeap fits the target to the live heap every gcFollowEvery until
-// stop closes.
-func followHeap(stop <-chan struct{}) {
-	t := time.NewTicker(gcFollowEvery)
-	defer t.Stop()
-	for {
-		select {
-		case <-stop:
-			return
-		case <-t.C:
-		}
-		gcTuning.mu.Lock()
-		if p := gcPercentFor(liveHeap()); gcTuning.set && !isClosed(stop) && p != gcTuning.cur {
-			debug.SetGCPercent(p)
-			gcTuning.cur = p
-		}
-		gcTuning.mu.Unlock()
-	}
-}
-
-// isClosed reports whether c is closed.
-func isClosed(c <-chan struct{}) bool {
-	select {
-	case <-c:
-		return true
-	default:
-		return false
+// fitGC sets the target gcPercentFor the live heap, unless the tuning
+// that started the follower whose stop channel this is has ended.
+func fitGC(stop <-chan struct{}) {
+	gcTuning.mu.Lock()
+	defer gcTuning.mu.Unlock()
+	if p := gcPercentFor(liveHeap()); gcTuning.set && !isClosed(stop) && p != gcTuning.cur {
+		debug.SetGCPercent(p)
+		gcTuning.cur = p
 	}
 }
 

@@ -87,16 +87,7 @@ func startReserve() {
 	reserve.done.Add(1) // the follower, counted by adjustReserveLocked as one of the reserve's
 	go func() {
 		defer reserve.done.Done()
-		t := time.NewTicker(reserveFollow)
-		defer t.Stop()
-		for {
-			select {
-			case <-stop:
-				return
-			case <-t.C:
-				adjustReserve()
-			}
-		}
+		every(reserveFollow, stop, adjustReserve)
 	}()
 	adjustReserveLocked() // a process that already runs many goroutines gets its deep part now
 }

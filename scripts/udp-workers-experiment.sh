@@ -20,26 +20,12 @@ env_=${1:?usage: udp-workers-experiment.sh KEY=VALUE[,KEY=VALUE] [dnsbench flags
 shift
 root=$(cd "$(dirname "$0")/.." && pwd)
 tmp=$(mktemp -d)
-cleanup() {
-  git -C "$root" worktree remove --force "$tmp/discod" >/dev/null 2>&1 || true
-  chmod -R u+w "$tmp" 2>/dev/null || true
-  rm -rf "$tmp"
-}
-trap cleanup EXIT
+. "$root/scripts/patched-deps.sh"
+trap patched_deps_cleanup EXIT
 
+patched_deps docs/upstream/coredns-udp-workers.diff docs/upstream/miekg-dns-udp-workers.diff
+(cd "$tmp/discod" && $GO build -o "$tmp/candidate/" ./bench/cmd/benchserver)
 cd "$root"
-$GO mod download github.com/coredns/coredns github.com/miekg/dns
-coredns=$($GO list -m -f '{{.Dir}}' github.com/coredns/coredns)
-miekg=$($GO list -m -f '{{.Dir}}' github.com/miekg/dns)
-cp -r "$coredns" "$tmp/coredns"
-cp -r "$miekg" "$tmp/miekg"
-chmod -R u+w "$tmp/coredns" "$tmp/miekg"
-patch -s -d "$tmp/coredns" -p1 < docs/upstream/coredns-udp-workers.diff
-patch -s -d "$tmp/miekg" -p1 < docs/upstream/miekg-dns-udp-workers.diff
-git worktree add -q --detach "$tmp/discod" HEAD
-(cd "$tmp/discod" &&
-  $GO mod edit -replace "github.com/coredns/coredns=$tmp/coredns" -replace "github.com/miekg/dns=$tmp/miekg" &&
-  $GO build -o "$tmp/candidate/" ./bench/cmd/benchserver)
 $GO build -o "$tmp/kit/" ./bench/cmd/dnsbench ./bench/cmd/benchserver ./cmd/discod
 out=${OUT:-bench/results/udp-workers}
 mkdir -p "$out"

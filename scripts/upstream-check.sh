@@ -13,27 +13,13 @@ set -euo pipefail
 GO=${GO:-go}
 root=$(cd "$(dirname "$0")/.." && pwd)
 tmp=$(mktemp -d)
-cleanup() {
-  git -C "$root" worktree remove --force "$tmp/discod" >/dev/null 2>&1 || true
-  chmod -R u+w "$tmp" 2>/dev/null || true
-  rm -rf "$tmp"
-}
-trap cleanup EXIT
+. "$root/scripts/patched-deps.sh"
+trap patched_deps_cleanup EXIT
 
-cd "$root"
-$GO mod download github.com/coredns/coredns github.com/miekg/dns
-coredns=$($GO list -m -f '{{.Dir}}' github.com/coredns/coredns)
-miekg=$($GO list -m -f '{{.Dir}}' github.com/miekg/dns)
-cp -r "$coredns" "$tmp/coredns"
-cp -r "$miekg" "$tmp/miekg"
-chmod -R u+w "$tmp/coredns" "$tmp/miekg"
-patch -s -d "$tmp/coredns" -p1 < docs/upstream/coredns-dnsserver.diff
-patch -s -d "$tmp/miekg" -p1 < docs/upstream/miekg-dns-question.diff
+patched_deps docs/upstream/coredns-dnsserver.diff docs/upstream/miekg-dns-question.diff
 echo "== miekg/dns's own tests, patched"
 (cd "$tmp/miekg" && $GO test -count=1 . )
-git worktree add -q --detach "$tmp/discod" HEAD
 cd "$tmp/discod"
-$GO mod edit -replace "github.com/coredns/coredns=$tmp/coredns" -replace "github.com/miekg/dns=$tmp/miekg"
 echo "== discod's DNS conformance and live fuzz, against the patched CoreDNS and miekg/dns"
 $GO test -count=1 -v -run 'TestDNSConformanceLimits|TestDNSFuzzLiveAgent' ./test/ 2>&1 |
   tee "$tmp/conformance.log" | grep -E '^(---|    ---|ok|FAIL|PASS)'
