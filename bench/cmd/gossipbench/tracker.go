@@ -65,8 +65,11 @@ func (c *change) observerDelays(owner int) []float64 {
 
 func newTracker(stores []*catalog.Store, names []string) *tracker {
 	t := &tracker{stores: stores, names: names, stop: make(chan struct{})}
-	for i := range stores {
+	// Every poke channel exists before the first observer reads t.poke.
+	for range stores {
 		t.poke = append(t.poke, make(chan struct{}, 1))
+	}
+	for i := range stores {
 		t.wg.Add(1)
 		go t.observe(i)
 	}
