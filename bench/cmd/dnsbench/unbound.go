@@ -3,16 +3,13 @@ package main
 import (
 	"context"
 	"fmt"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"time"
 
 	"github.com/discod/discod/bench/internal/dataset"
-	"github.com/miekg/dns"
 )
 
 // unbound is the kit's non-Go anchor: unbound (Debian package unbound)
@@ -92,20 +89,9 @@ func startUnbound(ctx context.Context, spec serverSpec) (*server, error) {
 		_ = os.RemoveAll(dir)
 		return nil, fmt.Errorf("start server %s: %w", spec.Name, err)
 	}
-	c := &dns.Client{Net: "udp", Timeout: 200 * time.Millisecond}
-	q := new(dns.Msg)
-	q.SetQuestion(dataset.MemberName(0)+".node.consul.", dns.TypeA)
-	hp := net.JoinHostPort(spec.Addr.String(), strconv.Itoa(spec.Port))
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		r, _, err := c.ExchangeContext(ctx, q, hp)
-		if err == nil && r.Rcode == dns.RcodeSuccess && len(r.Answer) == 1 {
-			return s, nil
-		}
-		if time.Now().After(deadline) || ctx.Err() != nil {
-			_ = s.stop()
-			return nil, fmt.Errorf("server %s did not answer %s on %s within 30 s (last: %v): %s", spec.Name, q.Question[0].Name, hp, err, s.stderr.String())
-		}
-		time.Sleep(20 * time.Millisecond)
+	if err := waitAnswer(ctx, spec, dataset.MemberName(0)+".node.consul.", 30*time.Second); err != nil {
+		_ = s.stop()
+		return nil, fmt.Errorf("server %s: %w: %s", spec.Name, err, s.stderr.String())
 	}
+	return s, nil
 }
